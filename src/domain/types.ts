@@ -1,0 +1,154 @@
+/**
+ * @module The domain's nouns. Instants are epoch milliseconds in fields ending in `At`.
+ * Organization policy settings keep Stytch's names: they are the wire contract and a
+ * translation table would add nothing.
+ */
+
+export type EpochMs = number;
+export type Environment = "test" | "live";
+
+export interface Project {
+  projectId: string;
+  environment: Environment;
+  name: string;
+  /** SHA-256 of the secret; the secret itself is never stored. */
+  secretHash: Buffer;
+  createdAt: EpochMs;
+}
+
+export type SsoJitProvisioning = "ALL_ALLOWED" | "RESTRICTED" | "NOT_ALLOWED";
+export type EmailJitProvisioning = "RESTRICTED" | "NOT_ALLOWED";
+export type EmailInvites = "ALL_ALLOWED" | "RESTRICTED" | "NOT_ALLOWED";
+export type AuthMethods = "ALL_ALLOWED" | "RESTRICTED";
+export type MfaPolicy = "OPTIONAL" | "REQUIRED_FOR_ALL";
+export type MfaMethods = "ALL_ALLOWED" | "RESTRICTED";
+export type ConnectedAppsAllowedType = "ALL_ALLOWED" | "RESTRICTED" | "NOT_ALLOWED";
+export type PrimaryAuthMethod =
+  | "sso"
+  | "magic_link"
+  | "email_otp"
+  | "password"
+  | "google_oauth"
+  | "microsoft_oauth"
+  | "slack_oauth"
+  | "github_oauth"
+  | "hubspot_oauth";
+export type MfaMethod = "sms_otp" | "totp";
+
+export interface EmailImplicitRoleAssignment {
+  role_id: string;
+  domain: string;
+}
+
+/** The organization's authentication and provisioning policy, with Stytch's field names. */
+export interface OrganizationSettings {
+  sso_jit_provisioning: SsoJitProvisioning;
+  sso_jit_provisioning_allowed_connections: string[];
+  sso_default_connection_id: string | null;
+  email_allowed_domains: string[];
+  email_jit_provisioning: EmailJitProvisioning;
+  email_invites: EmailInvites;
+  auth_methods: AuthMethods;
+  allowed_auth_methods: PrimaryAuthMethod[];
+  mfa_policy: MfaPolicy;
+  mfa_methods: MfaMethods;
+  allowed_mfa_methods: MfaMethod[];
+  rbac_email_implicit_role_assignments: EmailImplicitRoleAssignment[];
+  oauth_tenant_jit_provisioning: "RESTRICTED" | "NOT_ALLOWED";
+  allowed_oauth_tenants: Record<string, string[]>;
+  claimed_email_domains: string[];
+  first_party_connected_apps_allowed_type: ConnectedAppsAllowedType;
+  allowed_first_party_connected_apps: string[];
+  third_party_connected_apps_allowed_type: ConnectedAppsAllowedType;
+  allowed_third_party_connected_apps: string[];
+}
+
+export interface Organization {
+  projectId: string;
+  organizationId: string;
+  name: string;
+  slug: string;
+  logoUrl: string;
+  externalId: string | null;
+  trustedMetadata: Record<string, unknown>;
+  settings: OrganizationSettings;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export type MemberStatus = "active" | "pending" | "invited" | "deleted";
+
+export interface Member {
+  projectId: string;
+  organizationId: string;
+  memberId: string;
+  /** Stable id of the member's current email address (`email-test-<uuid>`), used by email factors. */
+  emailId: string;
+  emailAddress: string;
+  emailAddressVerified: boolean;
+  status: MemberStatus;
+  name: string;
+  externalId: string | null;
+  trustedMetadata: Record<string, unknown>;
+  untrustedMetadata: Record<string, unknown>;
+  isBreakglass: boolean;
+  mfaEnrolled: boolean;
+  mfaPhoneNumber: string;
+  mfaPhoneNumberVerified: boolean;
+  defaultMfaMethod: "" | MfaMethod;
+  totpRegistrationId: string;
+  memberPasswordId: string;
+  /** Explicitly granted role ids besides the implicit `stytch_member`. */
+  roleIds: string[];
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+/** One completed authentication, as Stytch records it on a session (wire shape). */
+export interface AuthenticationFactor {
+  type: string;
+  delivery_method: string;
+  last_authenticated_at: string;
+  created_at?: string;
+  updated_at?: string;
+  [subObject: string]: unknown;
+}
+
+export interface Session {
+  projectId: string;
+  sessionId: string;
+  organizationId: string;
+  memberId: string;
+  startedAt: EpochMs;
+  lastAccessedAt: EpochMs;
+  expiresAt: EpochMs;
+  revokedAt: EpochMs | null;
+  factors: AuthenticationFactor[];
+  customClaims: Record<string, unknown>;
+  roles: string[];
+}
+
+export type SigningKeyState = "next" | "current" | "retired";
+
+export interface SigningKey {
+  projectId: string;
+  kid: string;
+  state: SigningKeyState;
+  /** PKCS#8 PEM of the RSA private key. */
+  privateKeyPem: string;
+  /** Base64 DER of the self-signed certificate published in `x5c`. */
+  certificateDer: string;
+  createdAt: EpochMs;
+  /** When the key started signing (null while it is only published). */
+  activatedAt: EpochMs | null;
+  /** When it stopped signing (null while next or current). */
+  retiredAt: EpochMs | null;
+}
+
+export const IMPLICIT_MEMBER_ROLE = "stytch_member";
+export const ADMIN_ROLE = "stytch_admin";
+
+/** A member's role ids as a session carries them: the implicit member role first. */
+export function sessionRolesOf(member: Member): string[] {
+  return [IMPLICIT_MEMBER_ROLE, ...member.roleIds.filter((role) => role !== IMPLICIT_MEMBER_ROLE)];
+}

@@ -1,0 +1,23 @@
+/** @module The shape of a route: what it accepts (by schema $id), who may call it, what it does. */
+import type { Project } from "../domain/types.js";
+
+export interface RouteRequest<Body = any, Query = any> {
+  /** The project whose Basic credentials authenticated the call (absent on public routes). */
+  project: Project;
+  body: Body;
+  query: Query;
+  params: Record<string, string>;
+  requestId: string;
+}
+
+export interface RouteDefinition {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  url: string;
+  summary: string;
+  /** `project`: HTTP Basic project_id:secret. `public`: no credentials (JWKS, health). */
+  auth: "project" | "public";
+  bodySchema?: string;
+  querySchema?: string;
+  /** Returns the response fields; `status_code` and `request_id` are added around them. */
+  handler(request: RouteRequest): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,61 @@
+/** @module /v1/b2b/sessions: get, authenticate, revoke, and the public JWKS. */
+import type { Services } from "../../services/services.js";
+import type { RouteDefinition } from "../route.js";
+import { memberSessionToWire, memberToWire, organizationToWire } from "../wire.js";
+
+export function sessionRoutes(services: Services): RouteDefinition[] {
+  const { sessions, keys, projects, organizations } = services;
+  return [
+    {
+      method: "GET",
+      url: "/v1/b2b/sessions",
+      summary: "List a member's live sessions",
+      auth: "project",
+      querySchema: "sessions-get.query",
+      handler: async ({ project, query }) => {
+        const organization = await organizations.get(project, query.organization_id);
+        const live = await sessions.list(project, organization.organizationId, query.member_id);
+        return { member_sessions: live.map((session) => memberSessionToWire(session, organization)) };
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/sessions/authenticate",
+      summary: "Authenticate a session by token or JWT; optionally extend it and change its claims",
+      auth: "project",
+      bodySchema: "sessions-authenticate.request",
+      handler: async ({ project, body }) => {
+        const result = await sessions.authenticate(project, body);
+        return {
+          member_session: memberSessionToWire(result.session, result.organization),
+          session_token: result.sessionToken,
+          session_jwt: result.sessionJwt,
+          member: memberToWire(result.member),
+          organization: organizationToWire(result.organization),
+        };
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/sessions/revoke",
+      summary: "Revoke a session (by id, token or JWT) or all sessions of a member",
+      auth: "project",
+      bodySchema: "sessions-revoke.request",
+      handler: async ({ project, body }) => {
+        await sessions.revoke(project, body);
+        return {};
+      },
+    },
+    {
+      method: "GET",
+      url: "/v1/b2b/sessions/jwks/:project_id",
+      summary: "The project's public signing keys (no credentials needed)",
+      auth: "public",
+      handler: async ({ params }) => {
+        // An unknown project has no keys; answering the same shape reveals nothing.
+        const project = await projects.find(params.project_id!);
+        return { keys: project ? await keys.jwks(project.projectId) : [] };
+      },
+    },
+  ];
+}

@@ -1,0 +1,73 @@
+/**
+ * @module Projects: API-credential checks, creation, and the start-up bootstrap. Secrets are
+ * returned once at creation and stored only as SHA-256 digests.
+ */
+import type { Environment, Project } from "../domain/types.js";
+import { newProjectSecret, newStytchId } from "../crypto/random.js";
+import { digestsEqual, sha256 } from "../crypto/token-hash.js";
+import { AppError } from "../errors.js";
+import type { ServiceContext } from "./context.js";
+import type { KeyService } from "./keys.js";
+
+const PROJECT_ID_PATTERN = /^project-(test|live)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface CreatedProject {
+  project: Project;
+  secret: string;
+}
+
+export class ProjectService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly keys: KeyService,
+  ) {}
+
+  /** The project these Basic credentials belong to; any mismatch is the same 401. */
+  async authenticate(projectId: string, secret: string): Promise<Project> {
+    const project = await this.ctx.store.findProject(projectId);
+    // Hash even when the project is unknown so both paths cost the same.
+    const presented = sha256(secret);
+    if (!project || !digestsEqual(presented, project.secretHash)) throw new AppError("unauthorized_credentials");
+    return project;
+  }
+
+  async find(projectId: string): Promise<Project | null> {
+    return this.ctx.store.findProject(projectId);
+  }
+
+  async create(options: { environment: Environment; name?: string }): Promise<CreatedProject> {
+    const project: Project = {
+      projectId: newStytchId("project", options.environment, this.ctx.random),
+      environment: options.environment,
+      name: options.name ?? "Tessera project",
+      secretHash: Buffer.alloc(0),
+      createdAt: this.ctx.clock.now(),
+    };
+    const secret = newProjectSecret(options.environment, this.ctx.random);
+    project.secretHash = sha256(secret);
+    await this.ctx.store.insertProject(project);
+    await this.keys.ensureKeys(project);
+    return { project, secret };
+  }
+
+  /**
+   * Makes sure a project with this id exists and accepts this secret (idempotent: run at every
+   * start with TESSERA_PROJECT_ID / TESSERA_PROJECT_SECRET).
+   */
+  async ensure(projectId: string, secret: string, name = "Tessera project"): Promise<Project> {
+    const match = PROJECT_ID_PATTERN.exec(projectId);
+    if (!match) throw new TypeError(`TESSERA_PROJECT_ID must look like project-test-<uuid> or project-live-<uuid>, got "${projectId}"`);
+    if (secret.length < 16) throw new TypeError("TESSERA_PROJECT_SECRET must be at least 16 characters");
+    const secretHash = sha256(secret);
+    let project = await this.ctx.store.findProject(projectId);
+    if (!project) {
+      project = { projectId, environment: match[1] as Environment, name, secretHash, createdAt: this.ctx.clock.now() };
+      await this.ctx.store.insertProject(project);
+    } else if (!digestsEqual(project.secretHash, secretHash)) {
+      await this.ctx.store.setProjectSecretHash(projectId, secretHash);
+      project = { ...project, secretHash };
+    }
+    await this.keys.ensureKeys(project);
+    return project;
+  }
+}

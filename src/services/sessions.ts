@@ -1,0 +1,197 @@
+/**
+ * @module Member sessions: starting one (for the login flows), authenticating by token or JWT,
+ * listing, revoking, and minting the session JWT.
+ */
+import { applyCustomClaims } from "../domain/custom-claims.js";
+import { isSessionLive, sessionJwtClaims } from "../domain/session-claims.js";
+import { MINUTE_MS } from "../domain/time.js";
+import {
+  sessionRolesOf,
+  type AuthenticationFactor,
+  type Member,
+  type Organization,
+  type Project,
+  type Session,
+} from "../domain/types.js";
+import { newSessionToken, newStytchId } from "../crypto/random.js";
+import { signJwt, verifyJwt } from "../crypto/session-jwt.js";
+import { sha256 } from "../crypto/token-hash.js";
+import { AppError } from "../errors.js";
+import type { ServiceContext } from "./context.js";
+import type { KeyService } from "./keys.js";
+import type { MemberService } from "./members.js";
+import type { OrganizationService } from "./organizations.js";
+
+export const DEFAULT_SESSION_DURATION_MINUTES = 60;
+
+/** Exactly one of the two ways a caller names its session. */
+export interface SessionCredential {
+  session_token?: string;
+  session_jwt?: string;
+}
+
+export interface AuthenticatedSession {
+  session: Session;
+  member: Member;
+  organization: Organization;
+  /** The opaque token when the caller presented it; "" when it presented a JWT (only a hash is stored). */
+  sessionToken: string;
+  sessionJwt: string;
+}
+
+function throwForClaims(result: ReturnType<typeof applyCustomClaims>): Record<string, unknown> {
+  if (!result.ok) throw new AppError(result.reason);
+  return result.claims;
+}
+
+export class SessionService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly keys: KeyService,
+    private readonly organizations: OrganizationService,
+    private readonly members: MemberService,
+  ) {}
+
+  /** Signs a fresh JWT for `session`. */
+  async mintJwt(project: Project, session: Session, organization: Organization): Promise<string> {
+    const { kid, privateKey } = await this.keys.signingKey(project.projectId);
+    const claims = sessionJwtClaims({
+      projectId: project.projectId,
+      session,
+      organizationSlug: organization.slug,
+      issuedAt: this.ctx.clock.now(),
+    });
+    return signJwt(claims, kid, privateKey);
+  }
+
+  /**
+   * Starts a session for `member` with `factors` (used by the login flows and by tests until
+   * they exist). Returns the session with its one-time-visible token and a JWT.
+   */
+  async start(
+    project: Project,
+    organization: Organization,
+    member: Member,
+    factors: AuthenticationFactor[],
+    options: { durationMinutes?: number; customClaims?: Record<string, unknown> } = {},
+  ): Promise<AuthenticatedSession> {
+    const customClaims = throwForClaims(applyCustomClaims({}, options.customClaims));
+    const now = this.ctx.clock.now();
+    const session: Session = {
+      projectId: project.projectId,
+      sessionId: newStytchId("member-session", project.environment, this.ctx.random),
+      organizationId: organization.organizationId,
+      memberId: member.memberId,
+      startedAt: now,
+      lastAccessedAt: now,
+      expiresAt: now + (options.durationMinutes ?? DEFAULT_SESSION_DURATION_MINUTES) * MINUTE_MS,
+      revokedAt: null,
+      factors,
+      customClaims,
+      roles: sessionRolesOf(member),
+    };
+    const token = newSessionToken(this.ctx.random);
+    await this.ctx.store.insertSession(session, sha256(token));
+    return { session, member, organization, sessionToken: token, sessionJwt: await this.mintJwt(project, session, organization) };
+  }
+
+  /** The session a JWT names, if the JWT was signed by this project; liveness is not checked here. */
+  private async sessionFromJwt(project: Project, jwt: string): Promise<Session | null> {
+    const kid = jwtKid(jwt);
+    const publicKey = kid === null ? null : await this.keys.publicKey(project.projectId, kid);
+    const verification = verifyJwt(jwt, {
+      resolveKey: (candidate) => (candidate === kid ? publicKey : null),
+      issuer: `stytch.com/${project.projectId}`,
+      audience: project.projectId,
+    });
+    if (!verification.ok) {
+      if (verification.reason === "malformed") throw new AppError("unable_to_parse_session_jwt");
+      return null;
+    }
+    const sessionClaim = verification.payload["https://stytch.com/session"] as { id?: unknown } | undefined;
+    if (!sessionClaim || typeof sessionClaim.id !== "string") return null;
+    const session = await this.ctx.store.findSession(project.projectId, sessionClaim.id);
+    return session && session.memberId === verification.payload.sub ? session : null;
+  }
+
+  /**
+   * The live session named by exactly one of `session_token` / `session_jwt`. A JWT past its
+   * five-minute `exp` still names its session while the signature holds and the session lives.
+   */
+  async resolveLive(project: Project, credential: SessionCredential): Promise<Session> {
+    const hasToken = credential.session_token !== undefined && credential.session_token !== "";
+    const hasJwt = credential.session_jwt !== undefined && credential.session_jwt !== "";
+    if (hasToken && hasJwt) throw new AppError("too_many_session_arguments");
+    if (!hasToken && !hasJwt) throw new AppError("no_session_arguments");
+    const session = hasToken
+      ? await this.ctx.store.findSessionByTokenHash(project.projectId, sha256(credential.session_token!))
+      : await this.sessionFromJwt(project, credential.session_jwt!);
+    if (!session || !isSessionLive(session, this.ctx.clock.now())) throw new AppError("session_not_found");
+    return session;
+  }
+
+  async authenticate(
+    project: Project,
+    request: SessionCredential & { session_duration_minutes?: number; session_custom_claims?: Record<string, unknown> },
+  ): Promise<AuthenticatedSession> {
+    const session = await this.resolveLive(project, request);
+    const now = this.ctx.clock.now();
+    const customClaims =
+      request.session_custom_claims === undefined
+        ? undefined
+        : throwForClaims(applyCustomClaims(session.customClaims, request.session_custom_claims));
+    const touched = await this.ctx.store.touchSession(project.projectId, session.sessionId, {
+      now,
+      ...(request.session_duration_minutes !== undefined ? { expiresAt: now + request.session_duration_minutes * MINUTE_MS } : {}),
+      ...(customClaims !== undefined ? { customClaims } : {}),
+    });
+    // Revoked between the read and the write: the write is what counts.
+    if (!touched) throw new AppError("session_not_found");
+    const organization = await this.organizations.get(project, touched.organizationId);
+    const member = await this.members.get(project, organization, touched.memberId);
+    return {
+      session: touched,
+      member,
+      organization,
+      sessionToken: request.session_token ?? "",
+      sessionJwt: await this.mintJwt(project, touched, organization),
+    };
+  }
+
+  async list(project: Project, organizationRef: string, memberRef: string): Promise<Session[]> {
+    const organization = await this.organizations.get(project, organizationRef);
+    const member = await this.members.get(project, organization, memberRef);
+    return this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
+  }
+
+  /** Revokes by exactly one of session id, token, JWT or member id (all of that member's sessions). */
+  async revoke(
+    project: Project,
+    request: SessionCredential & { member_session_id?: string; member_id?: string },
+  ): Promise<void> {
+    const given = (["member_session_id", "session_token", "session_jwt", "member_id"] as const).filter(
+      (field) => request[field] !== undefined && request[field] !== "",
+    );
+    if (given.length === 0) throw new AppError("no_session_revoke_arguments");
+    if (given.length > 1) throw new AppError("too_many_session_revoke_arguments");
+    const now = this.ctx.clock.now();
+    if (request.member_id) {
+      // Revoking the sessions of a member that has none (or no longer exists) is not an error.
+      await this.ctx.store.revokeMemberSessions(project.projectId, request.member_id, now);
+      return;
+    }
+    const sessionId = request.member_session_id ?? (await this.resolveLive(project, request)).sessionId;
+    if (!(await this.ctx.store.revokeSession(project.projectId, sessionId, now))) throw new AppError("session_not_found");
+  }
+}
+
+/** The `kid` of a JWT's header without verifying anything, or null when there is none. */
+function jwtKid(jwt: string): string | null {
+  const headerSegment = jwt.split(".", 1)[0] ?? "";
+  try {
+    const header = JSON.parse(Buffer.from(headerSegment, "base64url").toString("utf8")) as { kid?: unknown };
+    return typeof header.kid === "string" ? header.kid : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,528 @@
+/**
+ * @module The embedded SQLite adapter (better-sqlite3): WAL, synchronous=FULL, busy_timeout,
+ * numbered migrations, prepared statements. Every method runs synchronously inside one
+ * SQLite transaction where it writes more than one row, and resolves a promise.
+ */
+import Database from "better-sqlite3";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { EpochMs, Member, MemberStatus, Organization, Project, Session, SigningKey } from "../../domain/types.js";
+import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
+import { StoreConflict, StoreUnavailable, type Page, type SearchQuery, type Store } from "../store.js";
+
+/** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/sqlite/migrations");
+
+type Row = Record<string, unknown>;
+
+const json = (value: unknown): string => JSON.stringify(value);
+const parse = <T>(text: unknown): T => JSON.parse(String(text)) as T;
+const bool = (value: unknown): boolean => value === 1;
+
+function organizationFromRow(row: Row): Organization {
+  return {
+    projectId: String(row.project_id),
+    organizationId: String(row.organization_id),
+    name: String(row.name),
+    slug: String(row.slug),
+    logoUrl: String(row.logo_url),
+    externalId: row.external_id === null ? null : String(row.external_id),
+    trustedMetadata: parse(row.trusted_metadata),
+    settings: parse(row.settings),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function memberFromRow(row: Row): Member {
+  return {
+    projectId: String(row.project_id),
+    organizationId: String(row.organization_id),
+    memberId: String(row.member_id),
+    emailId: String(row.email_id),
+    emailAddress: String(row.email_address),
+    emailAddressVerified: bool(row.email_address_verified),
+    status: String(row.status) as MemberStatus,
+    name: String(row.name),
+    externalId: row.external_id === null ? null : String(row.external_id),
+    trustedMetadata: parse(row.trusted_metadata),
+    untrustedMetadata: parse(row.untrusted_metadata),
+    isBreakglass: bool(row.is_breakglass),
+    mfaEnrolled: bool(row.mfa_enrolled),
+    mfaPhoneNumber: String(row.mfa_phone_number),
+    mfaPhoneNumberVerified: bool(row.mfa_phone_number_verified),
+    defaultMfaMethod: String(row.default_mfa_method) as Member["defaultMfaMethod"],
+    totpRegistrationId: String(row.totp_registration_id),
+    memberPasswordId: String(row.member_password_id),
+    roleIds: parse(row.role_ids),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function memberParams(member: Member): Row {
+  return {
+    member_id: member.memberId,
+    project_id: member.projectId,
+    organization_id: member.organizationId,
+    email_id: member.emailId,
+    email_address: member.emailAddress,
+    email_normalized: member.emailAddress.toLowerCase(),
+    email_address_verified: member.emailAddressVerified ? 1 : 0,
+    status: member.status,
+    name: member.name,
+    external_id: member.externalId,
+    trusted_metadata: json(member.trustedMetadata),
+    untrusted_metadata: json(member.untrustedMetadata),
+    is_breakglass: member.isBreakglass ? 1 : 0,
+    mfa_enrolled: member.mfaEnrolled ? 1 : 0,
+    mfa_phone_number: member.mfaPhoneNumber,
+    mfa_phone_number_verified: member.mfaPhoneNumberVerified ? 1 : 0,
+    default_mfa_method: member.defaultMfaMethod,
+    totp_registration_id: member.totpRegistrationId,
+    member_password_id: member.memberPasswordId,
+    role_ids: json(member.roleIds),
+    created_at: member.createdAt,
+    updated_at: member.updatedAt,
+  };
+}
+
+function organizationParams(org: Organization): Row {
+  return {
+    organization_id: org.organizationId,
+    project_id: org.projectId,
+    name: org.name,
+    slug: org.slug,
+    logo_url: org.logoUrl,
+    external_id: org.externalId,
+    trusted_metadata: json(org.trustedMetadata),
+    settings: json(org.settings),
+    created_at: org.createdAt,
+    updated_at: org.updatedAt,
+  };
+}
+
+function sessionFromRow(row: Row): Session {
+  return {
+    projectId: String(row.project_id),
+    sessionId: String(row.session_id),
+    organizationId: String(row.organization_id),
+    memberId: String(row.member_id),
+    startedAt: Number(row.started_at),
+    lastAccessedAt: Number(row.last_accessed_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+    factors: parse(row.factors),
+    customClaims: parse(row.custom_claims),
+    roles: parse(row.roles),
+  };
+}
+
+function signingKeyFromRow(row: Row): SigningKey {
+  return {
+    projectId: String(row.project_id),
+    kid: String(row.kid),
+    state: String(row.state) as SigningKey["state"],
+    privateKeyPem: String(row.private_key_pem),
+    certificateDer: String(row.certificate_der),
+    createdAt: Number(row.created_at),
+    activatedAt: row.activated_at === null ? null : Number(row.activated_at),
+    retiredAt: row.retired_at === null ? null : Number(row.retired_at),
+  };
+}
+
+const UNAVAILABLE_CODES = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FULL"]);
+
+/** Maps driver errors to the store's two typed failures; everything else is a bug and passes through. */
+function translateError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const code = (error as { code?: string }).code ?? "";
+  if (code.startsWith("SQLITE_CONSTRAINT")) {
+    const message = error.message;
+    if (message.includes("organizations.slug")) return new StoreConflict("organization_slug");
+    if (message.includes("organizations.external_id")) return new StoreConflict("organization_external_id");
+    if (message.includes("members.email_normalized")) return new StoreConflict("member_email");
+    if (message.includes("members.external_id")) return new StoreConflict("member_external_id");
+    if (message.includes("projects.project_id")) return new StoreConflict("project_id");
+  }
+  if ([...UNAVAILABLE_CODES].some((prefix) => code.startsWith(prefix))) return new StoreUnavailable(error);
+  return error;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** `path` is a file path or ":memory:". */
+  constructor(path: string) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+      this.db.pragma("journal_mode = WAL");
+      this.db.pragma("synchronous = FULL");
+      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma("foreign_keys = ON");
+    } catch (error) {
+      throw translateError(error);
+    }
+  }
+
+  /** Prepares each SQL text once and keeps the statement. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Runs `work` and resolves its result, translating driver errors. */
+  private run<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(translateError(error));
+    }
+  }
+
+  private transaction<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
+  async migrate(): Promise<void> {
+    const files = readdirSync(MIGRATIONS_DIR).filter((name) => /^\d{3}_.*\.sql$/.test(name)).sort();
+    await this.run(() =>
+      this.transaction(() => {
+        this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+        const applied = new Set(
+          (this.db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((row) => Number(row.version)),
+        );
+        for (const file of files) {
+          const version = Number(file.slice(0, 3));
+          if (applied.has(version)) continue;
+          this.db.exec(readFileSync(join(MIGRATIONS_DIR, file), "utf8"));
+          this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, Date.now());
+        }
+      }),
+    );
+  }
+
+  ping(): Promise<void> {
+    return this.run(() => {
+      this.sql("SELECT 1").get();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  // Projects
+
+  insertProject(project: Project): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        "INSERT INTO projects (project_id, environment, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+      ).run(project.projectId, project.environment, project.name, project.secretHash, project.createdAt);
+    });
+  }
+
+  findProject(projectId: string): Promise<Project | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM projects WHERE project_id = ?").get(projectId) as Row | undefined;
+      if (!row) return null;
+      return {
+        projectId: String(row.project_id),
+        environment: String(row.environment) as Project["environment"],
+        name: String(row.name),
+        secretHash: row.secret_hash as Buffer,
+        createdAt: Number(row.created_at),
+      };
+    });
+  }
+
+  setProjectSecretHash(projectId: string, secretHash: Buffer): Promise<void> {
+    return this.run(() => {
+      this.sql("UPDATE projects SET secret_hash = ? WHERE project_id = ?").run(secretHash, projectId);
+    });
+  }
+
+  countProjects(): Promise<number> {
+    return this.run(() => Number((this.sql("SELECT count(*) AS n FROM projects").get() as Row).n));
+  }
+
+  listProjectIds(): Promise<string[]> {
+    return this.run(() =>
+      (this.sql("SELECT project_id FROM projects ORDER BY created_at").all() as Row[]).map((row) => String(row.project_id)),
+    );
+  }
+
+  // Signing keys
+
+  listSigningKeys(projectId: string): Promise<SigningKey[]> {
+    return this.run(() =>
+      (this.sql("SELECT * FROM signing_keys WHERE project_id = ? ORDER BY created_at").all(projectId) as Row[]).map(
+        signingKeyFromRow,
+      ),
+    );
+  }
+
+  private insertSigningKey(key: SigningKey): void {
+    this.sql(
+      `INSERT OR IGNORE INTO signing_keys (kid, project_id, state, private_key_pem, certificate_der, created_at, activated_at, retired_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(key.kid, key.projectId, key.state, key.privateKeyPem, key.certificateDer, key.createdAt, key.activatedAt, key.retiredAt);
+  }
+
+  insertSigningKeys(keys: SigningKey[]): Promise<void> {
+    return this.run(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
+  }
+
+  rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
+    return this.run(() =>
+      this.transaction(() => {
+        this.sql("DELETE FROM signing_keys WHERE project_id = ? AND state = 'retired' AND retired_at < ?").run(projectId, dropRetiredBefore);
+        this.sql("UPDATE signing_keys SET state = 'retired', retired_at = ? WHERE project_id = ? AND state = 'current'").run(now, projectId);
+        this.sql("UPDATE signing_keys SET state = 'current', activated_at = ? WHERE project_id = ? AND state = 'next'").run(now, projectId);
+        this.insertSigningKey(newNext);
+      }),
+    );
+  }
+
+  // Organizations
+
+  insertOrganization(org: Organization): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        `INSERT INTO organizations (organization_id, project_id, name, slug, logo_url, external_id, trusted_metadata, settings, created_at, updated_at)
+         VALUES (@organization_id, @project_id, @name, @slug, @logo_url, @external_id, @trusted_metadata, @settings, @created_at, @updated_at)`,
+      ).run(organizationParams(org));
+    });
+  }
+
+  findOrganization(projectId: string, ref: string): Promise<Organization | null> {
+    return this.run(() => {
+      const row = this.sql(
+        `SELECT * FROM organizations WHERE project_id = @p AND (organization_id = @r OR slug = @r OR external_id = @r)
+         ORDER BY (organization_id = @r) DESC, (slug = @r) DESC LIMIT 1`,
+      ).get({ p: projectId, r: ref }) as Row | undefined;
+      return row ? organizationFromRow(row) : null;
+    });
+  }
+
+  updateOrganization(org: Organization): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        `UPDATE organizations SET name = @name, slug = @slug, logo_url = @logo_url, external_id = @external_id,
+         trusted_metadata = @trusted_metadata, settings = @settings, updated_at = @updated_at
+         WHERE organization_id = @organization_id AND project_id = @project_id`,
+      ).run(organizationParams(org));
+    });
+  }
+
+  deleteOrganization(projectId: string, organizationId: string, now: EpochMs): Promise<boolean> {
+    return this.run(() =>
+      this.transaction(() => {
+        this.sql(
+          "UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND organization_id = ? AND revoked_at IS NULL",
+        ).run(now, projectId, organizationId);
+        this.sql("DELETE FROM members WHERE project_id = ? AND organization_id = ?").run(projectId, organizationId);
+        return this.sql("DELETE FROM organizations WHERE project_id = ? AND organization_id = ?").run(projectId, organizationId).changes > 0;
+      }),
+    );
+  }
+
+  searchOrganizations(projectId: string, query: SearchQuery | null, cursor: string | null, limit: number): Promise<Page<Organization>> {
+    return this.run(() => {
+      const rows = this.sql("SELECT * FROM organizations WHERE project_id = ? ORDER BY seq").all(projectId) as Row[];
+      const needsMembers = query?.operands.some((operand) => operand.filter_name.startsWith("member_")) ?? false;
+      const emailsByOrganization = new Map<string, string[]>();
+      if (needsMembers) {
+        for (const row of this.sql("SELECT organization_id, email_normalized FROM members WHERE project_id = ? AND status <> 'deleted'").all(projectId) as Row[]) {
+          const list = emailsByOrganization.get(String(row.organization_id)) ?? [];
+          list.push(String(row.email_normalized));
+          emailsByOrganization.set(String(row.organization_id), list);
+        }
+      }
+      const matches = organizationPredicate(query, (id) => emailsByOrganization.get(id) ?? []);
+      return paginate(rows, (row) => organizationFromRow(row), matches, cursor, limit);
+    });
+  }
+
+  // Members
+
+  insertMember(member: Member): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        `INSERT INTO members (member_id, project_id, organization_id, email_id, email_address, email_normalized, email_address_verified,
+           status, name, external_id, trusted_metadata, untrusted_metadata, is_breakglass, mfa_enrolled, mfa_phone_number,
+           mfa_phone_number_verified, default_mfa_method, totp_registration_id, member_password_id, role_ids, created_at, updated_at)
+         VALUES (@member_id, @project_id, @organization_id, @email_id, @email_address, @email_normalized, @email_address_verified,
+           @status, @name, @external_id, @trusted_metadata, @untrusted_metadata, @is_breakglass, @mfa_enrolled, @mfa_phone_number,
+           @mfa_phone_number_verified, @default_mfa_method, @totp_registration_id, @member_password_id, @role_ids, @created_at, @updated_at)`,
+      ).run(memberParams(member));
+    });
+  }
+
+  findMember(projectId: string, organizationId: string, ref: string): Promise<Member | null> {
+    return this.run(() => {
+      const row = this.sql(
+        `SELECT * FROM members WHERE project_id = @p AND organization_id = @o AND status <> 'deleted'
+         AND (member_id = @r OR external_id = @r) ORDER BY (member_id = @r) DESC LIMIT 1`,
+      ).get({ p: projectId, o: organizationId, r: ref }) as Row | undefined;
+      return row ? memberFromRow(row) : null;
+    });
+  }
+
+  findMemberByEmail(projectId: string, organizationId: string, emailAddress: string): Promise<Member | null> {
+    return this.run(() => {
+      const row = this.sql(
+        "SELECT * FROM members WHERE project_id = ? AND organization_id = ? AND email_normalized = ? AND status <> 'deleted'",
+      ).get(projectId, organizationId, emailAddress.toLowerCase()) as Row | undefined;
+      return row ? memberFromRow(row) : null;
+    });
+  }
+
+  updateMember(member: Member): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        `UPDATE members SET email_id = @email_id, email_address = @email_address, email_normalized = @email_normalized,
+           email_address_verified = @email_address_verified, status = @status, name = @name, external_id = @external_id,
+           trusted_metadata = @trusted_metadata, untrusted_metadata = @untrusted_metadata, is_breakglass = @is_breakglass,
+           mfa_enrolled = @mfa_enrolled, mfa_phone_number = @mfa_phone_number, mfa_phone_number_verified = @mfa_phone_number_verified,
+           default_mfa_method = @default_mfa_method, totp_registration_id = @totp_registration_id,
+           member_password_id = @member_password_id, role_ids = @role_ids, updated_at = @updated_at
+         WHERE member_id = @member_id AND project_id = @project_id`,
+      ).run(memberParams(member));
+    });
+  }
+
+  deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean> {
+    return this.run(() =>
+      this.transaction(() => {
+        this.sql("UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND member_id = ? AND revoked_at IS NULL").run(now, projectId, memberId);
+        return (
+          this.sql("UPDATE members SET status = 'deleted', updated_at = ? WHERE project_id = ? AND member_id = ? AND status <> 'deleted'").run(
+            now,
+            projectId,
+            memberId,
+          ).changes > 0
+        );
+      }),
+    );
+  }
+
+  searchMembers(projectId: string, organizationIds: string[], query: SearchQuery | null, cursor: string | null, limit: number): Promise<Page<Member>> {
+    return this.run(() => {
+      const placeholders = organizationIds.map(() => "?").join(", ");
+      const rows = this.db
+        .prepare(`SELECT * FROM members WHERE project_id = ? AND organization_id IN (${placeholders}) ORDER BY seq`)
+        .all(projectId, ...organizationIds) as Row[];
+      return paginate(rows, memberFromRow, memberPredicate(query), cursor, limit);
+    });
+  }
+
+  // Sessions
+
+  insertSession(session: Session, tokenHash: Buffer): Promise<void> {
+    return this.run(() => {
+      this.sql(
+        `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at, expires_at,
+           revoked_at, factors, custom_claims, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        session.sessionId, session.projectId, session.organizationId, session.memberId, tokenHash, session.startedAt,
+        session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
+      );
+    });
+  }
+
+  findSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<Session | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM sessions WHERE token_hash = ? AND project_id = ?").get(tokenHash, projectId) as Row | undefined;
+      return row ? sessionFromRow(row) : null;
+    });
+  }
+
+  findSession(projectId: string, sessionId: string): Promise<Session | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM sessions WHERE session_id = ? AND project_id = ?").get(sessionId, projectId) as Row | undefined;
+      return row ? sessionFromRow(row) : null;
+    });
+  }
+
+  touchSession(
+    projectId: string,
+    sessionId: string,
+    update: { now: EpochMs; expiresAt?: EpochMs; customClaims?: Record<string, unknown> },
+  ): Promise<Session | null> {
+    return this.run(() => {
+      const row = this.sql(
+        `UPDATE sessions SET last_accessed_at = @now, expires_at = coalesce(@expires_at, expires_at),
+           custom_claims = coalesce(@custom_claims, custom_claims)
+         WHERE session_id = @session_id AND project_id = @project_id AND revoked_at IS NULL AND expires_at > @now
+         RETURNING *`,
+      ).get({
+        now: update.now,
+        expires_at: update.expiresAt ?? null,
+        custom_claims: update.customClaims ? json(update.customClaims) : null,
+        session_id: sessionId,
+        project_id: projectId,
+      }) as Row | undefined;
+      return row ? sessionFromRow(row) : null;
+    });
+  }
+
+  listLiveSessions(projectId: string, memberId: string, now: EpochMs): Promise<Session[]> {
+    return this.run(() =>
+      (
+        this.sql(
+          "SELECT * FROM sessions WHERE member_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY started_at",
+        ).all(memberId, projectId, now) as Row[]
+      ).map(sessionFromRow),
+    );
+  }
+
+  revokeSession(projectId: string, sessionId: string, now: EpochMs): Promise<boolean> {
+    return this.run(
+      () =>
+        this.sql("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
+          now,
+          sessionId,
+          projectId,
+          now,
+        ).changes > 0,
+    );
+  }
+
+  revokeMemberSessions(projectId: string, memberId: string, now: EpochMs): Promise<number> {
+    return this.run(
+      () =>
+        this.sql("UPDATE sessions SET revoked_at = ? WHERE member_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
+          now,
+          memberId,
+          projectId,
+          now,
+        ).changes,
+    );
+  }
+}
+
+/** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
+function paginate<T>(rows: Row[], toItem: (row: Row) => T, matches: (item: T) => boolean, cursor: string | null, limit: number): Page<T> {
+  const afterSeq = cursor === null ? 0 : (decodeCursor(cursor) ?? 0);
+  const matching: { seq: number; item: T }[] = [];
+  for (const row of rows) {
+    const item = toItem(row);
+    if (matches(item)) matching.push({ seq: Number(row.seq), item });
+  }
+  const remaining = matching.filter((entry) => entry.seq > afterSeq);
+  const page = remaining.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((entry) => entry.item),
+    total: matching.length,
+    nextCursor: remaining.length > limit && last ? encodeCursor(last.seq) : null,
+  };
+}
