@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health.js";
 import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { testOutboxRoutes } from "./routes/test-outbox.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
@@ -125,6 +126,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...organizationRoutes(services),
     ...memberRoutes(services),
     ...sessionRoutes(services),
+    ...testOutboxRoutes(services.outbox),
     ...(options.extraRoutes ?? []),
   ];
 

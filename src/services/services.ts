@@ -5,6 +5,11 @@ import type { OrganizationService } from "./organizations.js";
 import type { ProjectService } from "./projects.js";
 import type { SessionService } from "./sessions.js";
 import type { ServiceContext } from "./context.js";
+import type { AuthenticationService } from "./authentication.js";
+import type { DeliveryWorker } from "./delivery-worker.js";
+import type { InstanceKeys } from "./instance-keys.js";
+import type { OutboxService } from "./outbox.js";
+import type { SmsOtpService } from "./sms-otp.js";
 
 export interface Services {
   context: ServiceContext;
@@ -13,4 +18,9 @@ export interface Services {
   organizations: OrganizationService;
   members: MemberService;
   sessions: SessionService;
+  instanceKeys: InstanceKeys;
+  outbox: OutboxService;
+  delivery: DeliveryWorker;
+  smsOtp: SmsOtpService;
+  authentication: AuthenticationService;
 }
