@@ -17,6 +17,9 @@ import { SessionService } from "./services/sessions.js";
 import type { Senders } from "./delivery/senders.js";
 import { AuthenticationService } from "./services/authentication.js";
 import { DeliveryWorker } from "./services/delivery-worker.js";
+import { DeviceService } from "./services/devices.js";
+import { ExchangeService } from "./services/exchange.js";
+import { builtInFingerprintLookup, HttpFingerprintLookup, type FingerprintLookup } from "./telemetry/fingerprint-lookup.js";
 import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
@@ -56,6 +59,7 @@ export function buildServices(
   random: RandomSource,
   senders: Senders = { email: null, sms: null },
   logger?: Logger,
+  fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -75,7 +79,23 @@ export function buildServices(
   outbox.onEnqueued = () => delivery.kick();
   const smsOtp = new SmsOtpService(context, instanceKeys, outbox);
   const authentication = new AuthenticationService(context, sessions, smsOtp, outbox);
-  return { context, keys, projects, organizations, members, sessions, instanceKeys, outbox, delivery, smsOtp, authentication };
+  const exchange = new ExchangeService(context, sessions, organizations, authentication);
+  const devices = new DeviceService(context, fingerprintLookup, logger);
+  return {
+    context,
+    keys,
+    projects,
+    organizations,
+    members,
+    sessions,
+    instanceKeys,
+    outbox,
+    delivery,
+    smsOtp,
+    authentication,
+    exchange,
+    devices,
+  };
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -84,7 +104,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
   const senders: Senders = { email: null, sms: null, ...overrides.senders };
-  const services = buildServices(store, clock, random, senders, logger || undefined);
+  const fingerprintLookup = config.telemetryLookupUrl ? new HttpFingerprintLookup(config.telemetryLookupUrl) : builtInFingerprintLookup;
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup);
   const http = buildHttpServer({ services, random, logger });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);

@@ -149,6 +149,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           query,
           params: request.params as Record<string, string>,
           requestId: request.stytchRequestId,
+          clientIp: request.ip,
+          userAgent: String(request.headers["user-agent"] ?? ""),
         });
         return reply.code(200).send({ status_code: 200, request_id: request.stytchRequestId, ...result });
       },

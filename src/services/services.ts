@@ -7,6 +7,8 @@ import type { SessionService } from "./sessions.js";
 import type { ServiceContext } from "./context.js";
 import type { AuthenticationService } from "./authentication.js";
 import type { DeliveryWorker } from "./delivery-worker.js";
+import type { DeviceService } from "./devices.js";
+import type { ExchangeService } from "./exchange.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import type { OutboxService } from "./outbox.js";
 import type { SmsOtpService } from "./sms-otp.js";
@@ -23,4 +25,6 @@ export interface Services {
   delivery: DeliveryWorker;
   smsOtp: SmsOtpService;
   authentication: AuthenticationService;
+  exchange: ExchangeService;
+  devices: DeviceService;
 }

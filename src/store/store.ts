@@ -217,6 +217,19 @@ export interface Store {
   listOutboxMessages(projectId: string, recipient: string, limit: number): Promise<OutboxMessage[]>;
   countPendingOutboxMessages(): Promise<number>;
 
+  /**
+   * Records that a member was seen on a device (visitor id) from an IP address, and returns when
+   * each was first seen before this sighting (null when new).
+   */
+  recordMemberDevice(sighting: {
+    projectId: string;
+    memberId: string;
+    visitorId: string;
+    ipAddress: string;
+    userAgent: string;
+    now: EpochMs;
+  }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }>;
+
   /** A named secret of this installation (HMAC and sealing keys), created on first use. */
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer>;
 }

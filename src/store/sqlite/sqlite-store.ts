@@ -947,6 +947,41 @@ export class SqliteStore implements Store {
     return this.run(() => Number((this.sql("SELECT count(*) AS n FROM outbox_messages WHERE status = 'pending'").get() as Row).n));
   }
 
+  recordMemberDevice(sighting: {
+    projectId: string;
+    memberId: string;
+    visitorId: string;
+    ipAddress: string;
+    userAgent: string;
+    now: EpochMs;
+  }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> {
+    const { projectId, memberId, visitorId, ipAddress, userAgent, now } = sighting;
+    return this.run(() =>
+      this.transaction(() => {
+        const device = this.sql(
+          "SELECT first_seen_at FROM member_devices WHERE project_id = ? AND member_id = ? AND visitor_id = ?",
+        ).get(projectId, memberId, visitorId) as Row | undefined;
+        this.sql(
+          `INSERT INTO member_devices (project_id, member_id, visitor_id, ip_address, user_agent, first_seen_at, last_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, member_id, visitor_id)
+           DO UPDATE SET ip_address = excluded.ip_address, user_agent = excluded.user_agent, last_seen_at = excluded.last_seen_at`,
+        ).run(projectId, memberId, visitorId, ipAddress, userAgent, now, now);
+        let ipFirstSeenAt: EpochMs | null = null;
+        if (ipAddress !== "") {
+          const ip = this.sql(
+            "SELECT first_seen_at FROM member_ip_addresses WHERE project_id = ? AND member_id = ? AND ip_address = ?",
+          ).get(projectId, memberId, ipAddress) as Row | undefined;
+          ipFirstSeenAt = ip ? Number(ip.first_seen_at) : null;
+          this.sql(
+            `INSERT INTO member_ip_addresses (project_id, member_id, ip_address, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (project_id, member_id, ip_address) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+          ).run(projectId, memberId, ipAddress, now, now);
+        }
+        return { visitorFirstSeenAt: device ? Number(device.first_seen_at) : null, ipFirstSeenAt };
+      }),
+    );
+  }
+
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {
     return this.run(() =>
       this.transaction(() => {
