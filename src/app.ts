@@ -18,6 +18,7 @@ import type { Senders } from "./delivery/senders.js";
 import { AuthenticationService } from "./services/authentication.js";
 import { DeliveryWorker } from "./services/delivery-worker.js";
 import { DeviceService } from "./services/devices.js";
+import { DiscoveryService } from "./services/discovery.js";
 import { ExchangeService } from "./services/exchange.js";
 import { builtInFingerprintLookup, HttpFingerprintLookup, type FingerprintLookup } from "./telemetry/fingerprint-lookup.js";
 import { InstanceKeys } from "./services/instance-keys.js";
@@ -81,6 +82,7 @@ export function buildServices(
   const authentication = new AuthenticationService(context, sessions, smsOtp, outbox);
   const exchange = new ExchangeService(context, sessions, organizations, authentication);
   const devices = new DeviceService(context, fingerprintLookup, logger);
+  const discovery = new DiscoveryService(context, sessions, organizations, authentication);
   return {
     context,
     keys,
@@ -95,6 +97,7 @@ export function buildServices(
     authentication,
     exchange,
     devices,
+    discovery,
   };
 }
 

@@ -154,14 +154,18 @@ export function sessionRolesOf(member: Member): string[] {
 }
 
 /**
- * A step-up in progress: the factors proven so far toward one member of one organization.
- * Single use: consumed when a session is minted from it. Lives ten minutes.
+ * A step-up in progress: the factors proven so far toward one member of one organization, or
+ * (discovery) toward whichever organization the person picks. Single use: consumed when a
+ * session is minted from it. Lives ten minutes.
  */
 export interface IntermediateSession {
   projectId: string;
   intermediateSessionId: string;
-  organizationId: string;
-  memberId: string;
+  /** The organization and member it was issued for; null for a discovery session (bound only to an email). */
+  organizationId: string | null;
+  memberId: string | null;
+  /** The email address the factors prove (or are claimed for). */
+  emailAddress: string;
   factors: AuthenticationFactor[];
   createdAt: EpochMs;
   expiresAt: EpochMs;

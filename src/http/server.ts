@@ -12,6 +12,7 @@ import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
+import { discoveryRoutes } from "./routes/discovery.js";
 import { healthRoutes } from "./routes/health.js";
 import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
@@ -126,6 +127,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...organizationRoutes(services),
     ...memberRoutes(services),
     ...sessionRoutes(services),
+    ...discoveryRoutes(services),
     ...testOutboxRoutes(services.outbox),
     ...(options.extraRoutes ?? []),
   ];

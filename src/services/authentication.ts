@@ -102,8 +102,10 @@ export class AuthenticationService {
   ) {}
 
   /**
-   * The live intermediate session named by `token`, optionally required to be bound to an
-   * organization (and member). Unknown, consumed and expired tokens are the same not-found.
+   * The live intermediate session named by `token`, optionally required to be usable for an
+   * organization (and member). A session issued for an organization is usable only there; a
+   * discovery session (bound only to an email address) is usable by any member with that email.
+   * Unknown, consumed and expired tokens are the same not-found.
    */
   async resolveIntermediateSession(
     project: Project,
@@ -113,11 +115,17 @@ export class AuthenticationService {
     const record = token === "" ? null : await this.ctx.store.findIntermediateSessionByTokenHash(project.projectId, sha256(token));
     const now = this.ctx.clock.now();
     if (!record || record.consumedAt !== null || record.expiresAt <= now) throw new AppError("intermediate_session_not_found");
-    if (bound?.organizationId !== undefined && record.organizationId !== bound.organizationId) {
+    if (bound?.organizationId !== undefined && record.organizationId !== null && record.organizationId !== bound.organizationId) {
       throw new AppError("invalid_intermediate_session_token_for_organization");
     }
-    if (bound?.memberId !== undefined && record.memberId !== bound.memberId) {
-      throw new AppError("intermediate_session_not_found");
+    if (bound?.memberId !== undefined) {
+      if (record.memberId !== null && record.memberId !== bound.memberId) throw new AppError("intermediate_session_not_found");
+      if (record.memberId === null) {
+        const member = await this.ctx.store.findMemberById(project.projectId, bound.memberId);
+        if (!member || member.emailAddress.toLowerCase() !== record.emailAddress.toLowerCase()) {
+          throw new AppError("intermediate_session_not_found");
+        }
+      }
     }
     return { record, token };
   }
@@ -204,12 +212,15 @@ export class AuthenticationService {
     if (request.intermediateSession) {
       intermediateToken = request.intermediateSession.token;
       intermediateExpiresAt = request.intermediateSession.record.expiresAt;
+      const record = request.intermediateSession.record;
       changes.push({
         kind: "update_live_intermediate_session",
         projectId: project.projectId,
-        intermediateSessionId: request.intermediateSession.record.intermediateSessionId,
+        intermediateSessionId: record.intermediateSessionId,
         factors,
         now,
+        // A discovery session stepping up into an organization becomes bound to it.
+        ...(record.organizationId === null ? { bindTo: { organizationId: organization.organizationId, memberId: request.member.memberId } } : {}),
       });
     } else {
       intermediateToken = this.ctx.random.bytes(32).toString("base64url");
@@ -221,6 +232,7 @@ export class AuthenticationService {
           intermediateSessionId: newStytchId("intermediate-session", project.environment, this.ctx.random),
           organizationId: organization.organizationId,
           memberId: request.member.memberId,
+          emailAddress: request.member.emailAddress,
           factors,
           createdAt: now,
           expiresAt: intermediateExpiresAt,

@@ -8,6 +8,7 @@ import type { ServiceContext } from "./context.js";
 import type { AuthenticationService } from "./authentication.js";
 import type { DeliveryWorker } from "./delivery-worker.js";
 import type { DeviceService } from "./devices.js";
+import type { DiscoveryService } from "./discovery.js";
 import type { ExchangeService } from "./exchange.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import type { OutboxService } from "./outbox.js";
@@ -27,4 +28,5 @@ export interface Services {
   authentication: AuthenticationService;
   exchange: ExchangeService;
   devices: DeviceService;
+  discovery: DiscoveryService;
 }

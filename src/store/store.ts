@@ -65,7 +65,15 @@ export type Change =
   | { kind: "insert_one_time_secret"; secret: OneTimeSecret; supersedePrevious: boolean }
   | { kind: "consume_one_time_secret"; projectId: string; secretId: string; now: EpochMs }
   | { kind: "insert_intermediate_session"; intermediateSession: IntermediateSession; tokenHash: Buffer }
-  | { kind: "update_live_intermediate_session"; projectId: string; intermediateSessionId: string; factors: AuthenticationFactor[]; now: EpochMs }
+  | {
+      kind: "update_live_intermediate_session";
+      projectId: string;
+      intermediateSessionId: string;
+      factors: AuthenticationFactor[];
+      now: EpochMs;
+      /** Binds a discovery session to the organization and member it is now stepping up into. */
+      bindTo?: { organizationId: string; memberId: string };
+    }
   | { kind: "consume_intermediate_session"; projectId: string; intermediateSessionId: string; now: EpochMs }
   | { kind: "insert_session"; session: Session; tokenHash: Buffer }
   | {
@@ -78,6 +86,7 @@ export type Change =
       customClaims?: Record<string, unknown>;
     }
   | { kind: "require_live_session"; projectId: string; sessionId: string; now: EpochMs }
+  | { kind: "insert_organization"; organization: Organization }
   | { kind: "insert_member"; member: Member }
   | { kind: "update_member"; member: Member }
   | { kind: "set_member_password"; projectId: string; memberId: string; memberPasswordId: string; passwordHash: string; now: EpochMs }

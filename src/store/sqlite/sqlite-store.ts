@@ -150,8 +150,9 @@ function intermediateSessionFromRow(row: Row): IntermediateSession {
   return {
     projectId: String(row.project_id),
     intermediateSessionId: String(row.intermediate_session_id),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
+    organizationId: row.organization_id === "" ? null : String(row.organization_id),
+    memberId: row.member_id === "" ? null : String(row.member_id),
+    emailAddress: String(row.email_address),
     factors: parse(row.factors),
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
@@ -391,12 +392,14 @@ export class SqliteStore implements Store {
   // Organizations
 
   insertOrganization(org: Organization): Promise<void> {
-    return this.run(() => {
-      this.sql(
-        `INSERT INTO organizations (organization_id, project_id, name, slug, logo_url, external_id, trusted_metadata, settings, created_at, updated_at)
-         VALUES (@organization_id, @project_id, @name, @slug, @logo_url, @external_id, @trusted_metadata, @settings, @created_at, @updated_at)`,
-      ).run(organizationParams(org));
-    });
+    return this.run(() => this.insertOrganizationRow(org));
+  }
+
+  private insertOrganizationRow(org: Organization): void {
+    this.sql(
+      `INSERT INTO organizations (organization_id, project_id, name, slug, logo_url, external_id, trusted_metadata, settings, created_at, updated_at)
+       VALUES (@organization_id, @project_id, @name, @slug, @logo_url, @external_id, @trusted_metadata, @settings, @created_at, @updated_at)`,
+    ).run(organizationParams(org));
   }
 
   findOrganization(projectId: string, ref: string): Promise<Organization | null> {
@@ -655,18 +658,19 @@ export class SqliteStore implements Store {
       case "insert_intermediate_session": {
         const ist = change.intermediateSession;
         this.sql(
-          `INSERT INTO intermediate_sessions (intermediate_session_id, project_id, organization_id, member_id, token_hash, factors,
-             created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(ist.intermediateSessionId, ist.projectId, ist.organizationId, ist.memberId, change.tokenHash, json(ist.factors),
-          ist.createdAt, ist.expiresAt, ist.consumedAt);
+          `INSERT INTO intermediate_sessions (intermediate_session_id, project_id, organization_id, member_id, email_address, token_hash,
+             factors, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(ist.intermediateSessionId, ist.projectId, ist.organizationId ?? "", ist.memberId ?? "", ist.emailAddress, change.tokenHash,
+          json(ist.factors), ist.createdAt, ist.expiresAt, ist.consumedAt);
         return true;
       }
       case "update_live_intermediate_session":
         return (
           this.sql(
-            `UPDATE intermediate_sessions SET factors = ? WHERE intermediate_session_id = ? AND project_id = ?
-             AND consumed_at IS NULL AND expires_at > ?`,
-          ).run(json(change.factors), change.intermediateSessionId, change.projectId, change.now).changes === 1
+            `UPDATE intermediate_sessions SET factors = ?, organization_id = coalesce(?, organization_id), member_id = coalesce(?, member_id)
+             WHERE intermediate_session_id = ? AND project_id = ? AND consumed_at IS NULL AND expires_at > ?`,
+          ).run(json(change.factors), change.bindTo?.organizationId ?? null, change.bindTo?.memberId ?? null,
+            change.intermediateSessionId, change.projectId, change.now).changes === 1
         );
       case "consume_intermediate_session":
         return (
@@ -709,6 +713,9 @@ export class SqliteStore implements Store {
             change.now,
           ) !== undefined
         );
+      case "insert_organization":
+        this.insertOrganizationRow(change.organization);
+        return true;
       case "insert_member":
         this.insertMemberRow(change.member);
         return true;
