@@ -251,6 +251,7 @@ function translateError(error: unknown): unknown {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private pendingWrites: { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -286,7 +287,56 @@ export class SqliteStore implements Store {
   }
 
   private transaction<T>(work: () => T): T {
+    // Inside a group commit this nests as a savepoint.
     return this.db.transaction(work).immediate();
+  }
+
+  /**
+   * Group commit: writes requested during one turn of the event loop run together in one
+   * transaction — one COMMIT, one fsync — each inside its own savepoint, so one failing write
+   * rolls back alone. Durability is unchanged (synchronous=FULL); the fsync is shared.
+   */
+  private write<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.pendingWrites;
+    this.pendingWrites = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.sql("BEGIN IMMEDIATE").run();
+    } catch (error) {
+      for (const item of batch) item.reject(translateError(error));
+      return;
+    }
+    for (const item of batch) {
+      this.sql("SAVEPOINT group_write").run();
+      try {
+        const value = item.work();
+        this.sql("RELEASE group_write").run();
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        this.sql("ROLLBACK TO group_write").run();
+        this.sql("RELEASE group_write").run();
+        outcomes.push({ ok: false, error: translateError(error) });
+      }
+    }
+    try {
+      this.sql("COMMIT").run();
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      for (const item of batch) item.reject(translateError(error));
+      return;
+    }
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
   }
 
   async migrate(): Promise<void> {
@@ -320,7 +370,7 @@ export class SqliteStore implements Store {
   // Projects
 
   insertProject(project: Project): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         "INSERT INTO projects (project_id, environment, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
       ).run(project.projectId, project.environment, project.name, project.secretHash, project.createdAt);
@@ -342,7 +392,7 @@ export class SqliteStore implements Store {
   }
 
   setProjectSecretHash(projectId: string, secretHash: Buffer): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql("UPDATE projects SET secret_hash = ? WHERE project_id = ?").run(secretHash, projectId);
     });
   }
@@ -375,11 +425,11 @@ export class SqliteStore implements Store {
   }
 
   insertSigningKeys(keys: SigningKey[]): Promise<void> {
-    return this.run(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
+    return this.write(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
   }
 
   rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql("DELETE FROM signing_keys WHERE project_id = ? AND state = 'retired' AND retired_at < ?").run(projectId, dropRetiredBefore);
         this.sql("UPDATE signing_keys SET state = 'retired', retired_at = ? WHERE project_id = ? AND state = 'current'").run(now, projectId);
@@ -392,7 +442,7 @@ export class SqliteStore implements Store {
   // Organizations
 
   insertOrganization(org: Organization): Promise<void> {
-    return this.run(() => this.insertOrganizationRow(org));
+    return this.write(() => this.insertOrganizationRow(org));
   }
 
   private insertOrganizationRow(org: Organization): void {
@@ -413,7 +463,7 @@ export class SqliteStore implements Store {
   }
 
   updateOrganization(org: Organization): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `UPDATE organizations SET name = @name, slug = @slug, logo_url = @logo_url, external_id = @external_id,
          trusted_metadata = @trusted_metadata, settings = @settings, updated_at = @updated_at
@@ -423,7 +473,7 @@ export class SqliteStore implements Store {
   }
 
   deleteOrganization(projectId: string, organizationId: string, now: EpochMs): Promise<boolean> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql(
           "UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND organization_id = ? AND revoked_at IS NULL",
@@ -454,7 +504,7 @@ export class SqliteStore implements Store {
   // Members
 
   insertMember(member: Member): Promise<void> {
-    return this.run(() => this.insertMemberRow(member));
+    return this.write(() => this.insertMemberRow(member));
   }
 
   private insertMemberRow(member: Member): void {
@@ -488,7 +538,7 @@ export class SqliteStore implements Store {
   }
 
   updateMember(member: Member): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.updateMemberRow(member);
     });
   }
@@ -506,7 +556,7 @@ export class SqliteStore implements Store {
   }
 
   deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql("UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND member_id = ? AND revoked_at IS NULL").run(now, projectId, memberId);
         return (
@@ -533,7 +583,7 @@ export class SqliteStore implements Store {
   // Sessions
 
   insertSession(session: Session, tokenHash: Buffer): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at, expires_at,
            revoked_at, factors, custom_claims, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -563,7 +613,7 @@ export class SqliteStore implements Store {
     sessionId: string,
     update: { now: EpochMs; expiresAt?: EpochMs; customClaims?: Record<string, unknown> },
   ): Promise<Session | null> {
-    return this.run(() => {
+    return this.write(() => {
       const row = this.sql(
         `UPDATE sessions SET last_accessed_at = @now, expires_at = coalesce(@expires_at, expires_at),
            custom_claims = coalesce(@custom_claims, custom_claims)
@@ -591,7 +641,7 @@ export class SqliteStore implements Store {
   }
 
   revokeSession(projectId: string, sessionId: string, now: EpochMs): Promise<boolean> {
-    return this.run(
+    return this.write(
       () =>
         this.sql("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
           now,
@@ -603,7 +653,7 @@ export class SqliteStore implements Store {
   }
 
   revokeMemberSessions(projectId: string, memberId: string, now: EpochMs): Promise<number> {
-    return this.run(
+    return this.write(
       () =>
         this.sql("UPDATE sessions SET revoked_at = ? WHERE member_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
           now,
@@ -617,7 +667,7 @@ export class SqliteStore implements Store {
   // Authentication steps
 
   commit(changes: Change[]): Promise<CommitResult> {
-    return this.run(() => {
+    return this.write(() => {
       try {
         this.transaction(() => changes.forEach((change, index) => {
           if (!this.applyChange(change)) throw new PreconditionFailed(index, change.kind);
@@ -832,7 +882,7 @@ export class SqliteStore implements Store {
   }
 
   claimOneTimeSecretAttempt(projectId: string, secretId: string): Promise<number | null> {
-    return this.run(() => {
+    return this.write(() => {
       const row = this.sql(
         `UPDATE one_time_secrets SET attempts = attempts + 1
          WHERE secret_id = ? AND project_id = ? AND consumed_at IS NULL AND attempts < max_attempts RETURNING attempts`,
@@ -870,7 +920,7 @@ export class SqliteStore implements Store {
   }
 
   incrementFailureCounter(projectId: string, key: string, now: EpochMs): Promise<number> {
-    return this.run(() => {
+    return this.write(() => {
       const row = this.sql(
         `INSERT INTO failure_counters (project_id, key, count, updated_at) VALUES (?, ?, 1, ?)
          ON CONFLICT (project_id, key) DO UPDATE SET count = count + 1, updated_at = excluded.updated_at RETURNING count`,
@@ -888,7 +938,7 @@ export class SqliteStore implements Store {
 
   hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
     const windowStart = now - (now % windowMs);
-    return this.run(() => {
+    return this.write(() => {
       const row = this.sql(
         `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
          ON CONFLICT (key) DO UPDATE SET
@@ -904,7 +954,7 @@ export class SqliteStore implements Store {
   // Outbox
 
   claimOutboxMessages(now: EpochMs, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         const rows = this.sql(
           "SELECT * FROM outbox_messages WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
@@ -919,7 +969,7 @@ export class SqliteStore implements Store {
   }
 
   markOutboxDelivered(messageId: string, now: EpochMs, redactBody: boolean): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `UPDATE outbox_messages SET status = 'delivered', delivered_at = ?, last_error = '',
            body = CASE WHEN ? THEN '' ELSE body END, html_body = CASE WHEN ? THEN '' ELSE html_body END,
@@ -930,7 +980,7 @@ export class SqliteStore implements Store {
   }
 
   markOutboxFailed(messageId: string, error: string, nextAttemptAt: EpochMs | null): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `UPDATE outbox_messages SET last_error = ?, status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
            next_attempt_at = coalesce(?, next_attempt_at) WHERE message_id = ?`,
@@ -963,7 +1013,7 @@ export class SqliteStore implements Store {
     now: EpochMs;
   }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> {
     const { projectId, memberId, visitorId, ipAddress, userAgent, now } = sighting;
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         const device = this.sql(
           "SELECT first_seen_at FROM member_devices WHERE project_id = ? AND member_id = ? AND visitor_id = ?",
@@ -990,7 +1040,7 @@ export class SqliteStore implements Store {
   }
 
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         const row = this.sql("SELECT value FROM instance_secrets WHERE name = ?").get(name) as Row | undefined;
         if (row) return row.value as Buffer;
