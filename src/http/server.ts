@@ -10,6 +10,7 @@ import { uuidV4, type RandomSource } from "../crypto/random.js";
 import { AppError, errorUrl } from "../errors.js";
 import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
+import { HttpMetrics } from "./metrics.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
 import { discoveryRoutes } from "./routes/discovery.js";
@@ -161,5 +162,29 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
 
   const openApi = buildOpenApi(routes, schemas.documents);
   app.get("/openapi.json", async () => openApi);
+
+  const metrics = new HttpMetrics();
+  app.addHook("onResponse", async (request, reply) => {
+    // The route pattern, never the raw URL: ids and emails stay out of the labels.
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get("/metrics", async (_request, reply) => {
+    const pool = services.context.store.poolStats();
+    let outboxDepth = -1;
+    try {
+      outboxDepth = await services.context.store.countPendingOutboxMessages();
+    } catch {
+      // Scraping must work while the database is down; -1 says "unknown".
+    }
+    return reply.type("text/plain; version=0.0.4").send(
+      metrics.render([
+        { name: "tessera_outbox_pending_messages", help: "Emails and SMS waiting for delivery (-1: database unreachable).", value: outboxDepth },
+        { name: "tessera_db_pool_connections", help: "Database connections open.", value: pool.total },
+        { name: "tessera_db_pool_idle_connections", help: "Database connections idle.", value: pool.idle },
+        { name: "tessera_db_pool_waiting_requests", help: "Queries waiting for a connection (SQLite: writes waiting for the next group commit).", value: pool.waiting },
+      ]),
+    );
+  });
   return app as unknown as FastifyInstance;
 }

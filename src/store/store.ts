@@ -107,6 +107,8 @@ export interface Store {
   migrate(): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Connection pool figures for metrics (an embedded database has one connection, none waiting). */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 
   // Projects

@@ -363,6 +363,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: this.pendingWrites.length === 0 ? 1 : 0, waiting: this.pendingWrites.length };
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }
