@@ -15,7 +15,9 @@ import { ProjectService } from "./services/projects.js";
 import type { Services } from "./services/services.js";
 import { SessionService } from "./services/sessions.js";
 import type { Senders } from "./delivery/senders.js";
+import { AuditService } from "./services/audit.js";
 import { AuthenticationService } from "./services/authentication.js";
+import { EventWebhook } from "./delivery/event-webhook.js";
 import { DeliveryWorker } from "./services/delivery-worker.js";
 import { DeviceService } from "./services/devices.js";
 import { DiscoveryService } from "./services/discovery.js";
@@ -61,6 +63,7 @@ export function buildServices(
   senders: Senders = { email: null, sms: null },
   logger?: Logger,
   fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
+  eventWebhook: EventWebhook | null = null,
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -83,6 +86,7 @@ export function buildServices(
   const exchange = new ExchangeService(context, sessions, organizations, authentication);
   const devices = new DeviceService(context, fingerprintLookup, logger);
   const discovery = new DiscoveryService(context, sessions, organizations, authentication);
+  const audit = new AuditService(context, eventWebhook, logger);
   return {
     context,
     keys,
@@ -98,6 +102,7 @@ export function buildServices(
     exchange,
     devices,
     discovery,
+    audit,
   };
 }
 
@@ -108,8 +113,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
   const senders: Senders = { email: null, sms: null, ...overrides.senders };
   const fingerprintLookup = config.telemetryLookupUrl ? new HttpFingerprintLookup(config.telemetryLookupUrl) : builtInFingerprintLookup;
-  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup);
-  const http = buildHttpServer({ services, random, logger });
+  const eventWebhook = config.securityEventsWebhookUrl
+    ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")
+    : null;
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook);
+  const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
   return {

@@ -11,6 +11,14 @@ export interface Config {
   bootstrapProjectId: string | undefined;
   bootstrapProjectSecret: string | undefined;
   logLevel: string;
+  /**
+   * Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed. Empty: the
+   * client IP is the TCP peer's, whatever headers say.
+   */
+  trustedProxies: string[];
+  /** Where security events are also POSTed (signed with the secret), if anywhere. */
+  securityEventsWebhookUrl: string | undefined;
+  securityEventsWebhookSecret: string | undefined;
   /** Device fingerprint lookup service (`GET <url>?telemetry_id=`); unset: the telemetry id is the visitor id. */
   telemetryLookupUrl: string | undefined;
 }
@@ -41,5 +49,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapProjectSecret: projectSecret,
     logLevel: env.LOG_LEVEL ?? "info",
     telemetryLookupUrl: env.TELEMETRY_LOOKUP_URL || undefined,
+    securityEventsWebhookUrl: env.SECURITY_EVENTS_WEBHOOK_URL || undefined,
+    securityEventsWebhookSecret: env.SECURITY_EVENTS_WEBHOOK_SECRET || undefined,
+    trustedProxies: (env.TRUSTED_PROXIES ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ""),
   });
 }

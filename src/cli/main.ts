@@ -8,11 +8,14 @@ import { buildServices, createApp, openStore } from "../app.js";
 import { ConfigError, readConfig, type Config } from "../config.js";
 import { systemRandom } from "../crypto/random.js";
 import { systemClock } from "../domain/time.js";
+import { securityEventToJson } from "../services/audit.js";
 
 const USAGE = `Usage:
   tessera serve                                  run the API server (HOST, PORT, DATABASE_URL)
   tessera projects create [--live] [--name N]    create a project; prints {"project_id", "secret"}
-  tessera keys rotate [--project ID]             rotate signing keys (all projects by default)`;
+  tessera keys rotate [--project ID]             rotate signing keys (all projects by default)
+  tessera events [--project ID] [--since ISO] [--limit N]
+                                                 security events, newest first, one JSON object a line`;
 
 async function serve(config: Config): Promise<void> {
   const app = await createApp(config);
@@ -60,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       live: { type: "boolean", default: false },
       name: { type: "string" },
       project: { type: "string" },
+      since: { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -95,6 +100,21 @@ async function main(argv: string[]): Promise<number> {
           rotated.push({ project_id: projectId, signing_kid: await services.keys.rotate(project) });
         }
         process.stdout.write(`${JSON.stringify({ rotated })}\n`);
+        return 0;
+      });
+    case "events":
+      return withServices(config, async (services) => {
+        const sinceAt = values.since === undefined ? undefined : Date.parse(values.since);
+        const limit = values.limit === undefined ? 100 : Number(values.limit);
+        if ((sinceAt !== undefined && Number.isNaN(sinceAt)) || !Number.isInteger(limit) || limit < 1) {
+          process.stderr.write("--since must be an ISO date and --limit a positive integer\n");
+          return 2;
+        }
+        const events = await services.context.store.listSecurityEvents(values.project ?? null, {
+          limit,
+          ...(sinceAt !== undefined ? { sinceAt } : {}),
+        });
+        for (const event of events) process.stdout.write(`${JSON.stringify(securityEventToJson(event))}\n`);
         return 0;
       });
     default:

@@ -29,12 +29,29 @@ export interface HttpOptions {
   logger: Logger | false;
   /** Extra route groups (features register themselves here). */
   extraRoutes?: RouteDefinition[];
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustedProxies?: string[];
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     stytchRequestId: string;
+    /** Set once Basic credentials are verified. */
+    tesseraProject: Project | null;
+    /** The audit kind of the matched route, if it is audited. */
+    tesseraAudit: RouteDefinition["audit"] | null;
   }
+}
+
+/** The organization and member a response is about, for the audit trail. */
+function subjectOf(result: Record<string, unknown>): { organizationId: string; memberId: string; sessionId: string } {
+  const session = result.member_session as { member_session_id?: string; organization_id?: string } | null | undefined;
+  const organization = result.organization as { organization_id?: string } | undefined;
+  return {
+    organizationId: String(result.organization_id ?? organization?.organization_id ?? session?.organization_id ?? ""),
+    memberId: String(result.member_id ?? ""),
+    sessionId: session?.member_session_id ?? "",
+  };
 }
 
 /** Credentials from an `Authorization: Basic` header, or null when absent or malformed. */
@@ -79,11 +96,15 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // The client IP comes from X-Forwarded-For only when the peer is a configured proxy.
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     // Route params are looked up verbatim; ids never contain these, and it keeps `%2F` from splitting paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
 
   app.decorateRequest("stytchRequestId", "");
+  app.decorateRequest("tesseraProject", null);
+  app.decorateRequest("tesseraAudit", null);
   app.addHook("onRequest", async (request) => {
     const credentials = basicCredentials(request.headers.authorization);
     request.stytchRequestId = `request-id-${environmentOfProjectId(credentials?.projectId)}-${uuidV4(random)}`;
@@ -119,6 +140,21 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) request.log.error({ err: error, request_id: request.stytchRequestId }, "request failed");
+    if (request.tesseraAudit) {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      services.audit.record({
+        projectId: request.tesseraProject?.projectId ?? "",
+        requestId: request.stytchRequestId,
+        kind: request.tesseraAudit,
+        outcome: "refused",
+        reason: appError.errorType,
+        route: request.routeOptions.url ?? "",
+        organizationId: typeof body.organization_id === "string" ? body.organization_id : "",
+        memberId: typeof body.member_id === "string" ? body.member_id.slice(0, 256) : "",
+        ipAddress: request.ip,
+        userAgent: String(request.headers["user-agent"] ?? ""),
+      });
+    }
     return sendError(reply, request, appError);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, request, new AppError("route_not_found")));
@@ -139,10 +175,12 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       url: route.url,
       handler: async (request, reply) => {
         let project: Project | undefined;
+        request.tesseraAudit = route.audit ?? null;
         if (route.auth === "project") {
           const credentials = basicCredentials(request.headers.authorization);
           if (!credentials) throw new AppError("unauthorized_credentials");
           project = await services.projects.authenticate(credentials.projectId, credentials.secret);
+          request.tesseraProject = project;
         }
         const body = route.bodySchema ? schemas.validate(route.bodySchema, request.body ?? {}) : undefined;
         const query = route.querySchema ? schemas.validate(route.querySchema, { ...(request.query as object) }) : undefined;
@@ -155,6 +193,29 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           clientIp: request.ip,
           userAgent: String(request.headers["user-agent"] ?? ""),
         });
+        if (route.audit && project) {
+          const subject = subjectOf(result);
+          services.audit.record({
+            projectId: project.projectId,
+            requestId: request.stytchRequestId,
+            kind: route.audit,
+            outcome:
+              route.audit === "revocation"
+                ? "revoked"
+                : "discovered_organizations" in result
+                  ? "listed"
+                  : result.member_authenticated === false
+                    ? "intermediate_session"
+                    : "session",
+            reason: "",
+            route: route.url,
+            organizationId: subject.organizationId,
+            memberId: subject.memberId,
+            sessionId: subject.sessionId,
+            ipAddress: request.ip,
+            userAgent: String(request.headers["user-agent"] ?? ""),
+          });
+        }
         return reply.code(200).send({ status_code: 200, request_id: request.stytchRequestId, ...result });
       },
     });

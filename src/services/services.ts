@@ -5,6 +5,7 @@ import type { OrganizationService } from "./organizations.js";
 import type { ProjectService } from "./projects.js";
 import type { SessionService } from "./sessions.js";
 import type { ServiceContext } from "./context.js";
+import type { AuditService } from "./audit.js";
 import type { AuthenticationService } from "./authentication.js";
 import type { DeliveryWorker } from "./delivery-worker.js";
 import type { DeviceService } from "./devices.js";
@@ -29,4 +30,5 @@ export interface Services {
   exchange: ExchangeService;
   devices: DeviceService;
   discovery: DiscoveryService;
+  audit: AuditService;
 }

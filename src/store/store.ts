@@ -15,6 +15,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   TotpRegistration,
@@ -240,6 +241,10 @@ export interface Store {
     userAgent: string;
     now: EpochMs;
   }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }>;
+
+  recordSecurityEvent(event: SecurityEvent): Promise<void>;
+  /** A project's events (all projects when null), newest first, from `sinceAt` on. */
+  listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]>;
 
   /** A named secret of this installation (HMAC and sealing keys), created on first use. */
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer>;

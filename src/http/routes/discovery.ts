@@ -13,6 +13,7 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "The organizations a session or intermediate session can enter, and what entering each would take",
       auth: "project",
       bodySchema: "discovery-organizations.request",
+      audit: "discovery",
       handler: async ({ project, body }) => {
         const result = await discovery.listOrganizations(project, body);
         return {
@@ -38,6 +39,7 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "Enter an organization with an intermediate session (accepting an invite or joining by email domain)",
       auth: "project",
       bodySchema: "discovery-intermediate-sessions-exchange.request",
+      audit: "discovery",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const result = await discovery.exchangeIntermediateSession(project, { ...body, locale: resolveLocale(body.locale)! });
         const memberDevice = await devices.observe(result.member, body.telemetry_id, clientIp, userAgent);
@@ -50,6 +52,7 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "Create an organization whose first member, an admin, is the intermediate session's person",
       auth: "project",
       bodySchema: "discovery-organizations-create.request",
+      audit: "discovery",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const { telemetry_id: telemetryId, ...rest } = body;
         const result = await discovery.createOrganization(project, { ...rest, locale: resolveLocale(body.locale)! });

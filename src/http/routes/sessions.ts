@@ -25,6 +25,7 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Authenticate a session by token or JWT; optionally extend it and change its claims",
       auth: "project",
       bodySchema: "sessions-authenticate.request",
+      audit: "authentication",
       handler: async ({ project, body }) => {
         const result = await sessions.authenticate(project, body);
         return {
@@ -42,6 +43,7 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Revoke a session (by id, token or JWT) or all sessions of a member",
       auth: "project",
       bodySchema: "sessions-revoke.request",
+      audit: "revocation",
       handler: async ({ project, body }) => {
         await sessions.revoke(project, body);
         return {};
@@ -53,6 +55,7 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Switch a member's session into another organization, or step up when its policies are not yet met",
       auth: "project",
       bodySchema: "sessions-exchange.request",
+      audit: "exchange",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const result = await exchange.exchange(project, { ...body, locale: resolveLocale(body.locale)! });
         const memberDevice = await devices.observe(result.member, body.telemetry_id, clientIp, userAgent);

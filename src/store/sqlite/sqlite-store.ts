@@ -18,6 +18,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   TotpRegistration,
@@ -1040,6 +1041,41 @@ export class SqliteStore implements Store {
         }
         return { visitorFirstSeenAt: device ? Number(device.first_seen_at) : null, ipFirstSeenAt };
       }),
+    );
+  }
+
+  recordSecurityEvent(event: SecurityEvent): Promise<void> {
+    return this.write(() => {
+      this.sql(
+        `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
+           session_id_hash, ip_address, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
+        event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt);
+    });
+  }
+
+  listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]> {
+    return this.run(() =>
+      (
+        this.sql(
+          `SELECT * FROM security_events WHERE (@project IS NULL OR project_id = @project) AND created_at >= @since
+           ORDER BY seq DESC LIMIT @limit`,
+        ).all({ project: projectId, since: options.sinceAt ?? 0, limit: options.limit }) as Row[]
+      ).map((row) => ({
+        eventId: String(row.event_id),
+        projectId: String(row.project_id),
+        requestId: String(row.request_id),
+        kind: String(row.kind) as SecurityEvent["kind"],
+        outcome: String(row.outcome) as SecurityEvent["outcome"],
+        reason: String(row.reason),
+        route: String(row.route),
+        organizationId: String(row.organization_id),
+        memberId: String(row.member_id),
+        sessionIdHash: String(row.session_id_hash),
+        ipAddress: String(row.ip_address),
+        userAgent: String(row.user_agent),
+        createdAt: Number(row.created_at),
+      })),
     );
   }
 
