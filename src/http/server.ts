@@ -71,6 +71,8 @@ function toAppError(error: unknown): AppError {
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const { services, random } = options;
+  const newRequestId = (authorization: string | undefined): string =>
+    `request-id-${environmentOfProjectId(basicCredentials(authorization)?.projectId)}-${uuidV4(random)}`;
   const schemas = new SchemaRegistry();
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
@@ -78,12 +80,17 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     return503OnClosing: true,
     // Route params are looked up verbatim; ids never contain these, and it keeps `%2F` from splitting paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // A malformed percent-encoding or an over-long path parameter is refused before routing (and
+    // before the onRequest hook); answer it in the Stytch shape too, not Fastify's `{error, …}`.
+    frameworkErrors: (_error, request, reply) => {
+      request.stytchRequestId = newRequestId(request.headers.authorization);
+      return sendError(reply, request, new AppError("bad_request"));
+    },
   });
 
   app.decorateRequest("stytchRequestId", "");
   app.addHook("onRequest", async (request) => {
-    const credentials = basicCredentials(request.headers.authorization);
-    request.stytchRequestId = `request-id-${environmentOfProjectId(credentials?.projectId)}-${uuidV4(random)}`;
+    request.stytchRequestId = newRequestId(request.headers.authorization);
   });
 
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
