@@ -19,6 +19,21 @@ import { sessionRoutes } from "./routes/sessions.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
+/** Deeper bodies are refused: JSON.stringify (storage, JWTs, responses) overflows the stack near 5000 levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether objects/arrays nest more than `limit` levels deep; iterative, so any depth is safe to check. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const isContainer = (node: unknown): node is object => typeof node === "object" && node !== null;
+  let containers: object[] = isContainer(value) ? [value] : [];
+  for (let depth = 1; containers.length > 0; depth++) {
+    if (depth > limit) return true;
+    const next: object[] = [];
+    for (const container of containers) for (const child of Object.values(container)) if (isContainer(child)) next.push(child);
+    containers = next;
+  }
+  return false;
+}
 
 export interface HttpOptions {
   services: Services;
@@ -98,11 +113,16 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === "") return done(null, {});
+    let parsed: unknown;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" }));
+      parsed = secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
     } catch {
-      done(new AppError("invalid_json"), undefined);
+      return done(new AppError("invalid_json"), undefined);
     }
+    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(new AppError("bad_request", `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+    }
+    done(null, parsed);
   });
 
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply => {
