@@ -163,6 +163,29 @@ describe("request validation", () => {
       assert.equal(({} as Record<string, unknown>).x, undefined);
     });
 
+    /** `levels` objects nested in one another: `{"a":{"a":…1…}}`. */
+    const nested = (levels: number): string => '{"a":'.repeat(levels) + "1" + "}".repeat(levels);
+
+    it("refuses objects nested deeper than 64 levels with 400 bad_request, never a 5xx", async () => {
+      for (const levels of [64, 5000, 50_000]) {
+        const metadata = await h.request("POST", "/v1/b2b/organizations", `{"organization_name":"Deep","trusted_metadata":${nested(levels)}}`);
+        expectError(metadata, 400, "bad_request");
+        const claims = await h.request(
+          "POST",
+          "/v1/b2b/sessions/authenticate",
+          `{"session_token":"${session.sessionToken}","session_custom_claims":${nested(levels)}}`,
+        );
+        expectError(claims, 400, "bad_request");
+      }
+      expectError(await h.request("POST", "/v1/b2b/organizations", `{"organization_name":"Deep","x":${"[".repeat(100)}${"]".repeat(100)}}`), 400, "bad_request");
+    });
+
+    it("accepts a body nested exactly 64 levels deep", async () => {
+      const body = `{"organization_name":"Deep enough","organization_slug":"${unique("deep")}","trusted_metadata":${nested(63)}}`;
+      const response = await h.request("POST", "/v1/b2b/organizations", body);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+    });
+
     it("refuses a body that is not JSON with 415 unsupported_media_type", async () => {
       expectError(await h.request("POST", "/v1/b2b/organizations", "organization_name=x", { "content-type": "application/x-www-form-urlencoded" }), 415, "unsupported_media_type");
     });
