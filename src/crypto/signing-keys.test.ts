@@ -38,6 +38,13 @@ describe("selfSignedCertificate", () => {
     assert.equal(Date.parse(certificate.validTo), Date.parse("2055-06-01T00:00:00Z"));
   });
 
+  for (const serial of [[0x00, 0x01, 0x02], [0x00, 0x00, 0x7f], [0x00, 0x80, 0x01], [0x00]]) {
+    it(`encodes the random serial ${Buffer.from(serial).toString("hex")} as a minimal DER integer that parses`, () => {
+      const certificate = certificateAt(new Date(NOW), 10, Buffer.from(serial));
+      assert.equal(BigInt(`0x${certificate.serialNumber}`), BigInt(`0x${Buffer.from(serial).toString("hex")}`));
+    });
+  }
+
   it("keeps a serial number with the high bit set positive", () => {
     const certificate = certificateAt(new Date(NOW), 10, Buffer.from([0xff, 0x00, 0x01]));
     assert.equal(certificate.serialNumber.replace(/^0+/, "").toUpperCase(), "FF0001");
