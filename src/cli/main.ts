@@ -30,8 +30,6 @@ async function serve(config: Config): Promise<void> {
         `${JSON.stringify({ project_id: created.project.projectId, secret: created.secret })}\n`,
     );
   }
-  const address = await app.http.listen({ host: config.host, port: config.port });
-  process.stdout.write(`Tessera listening on ${address}\n`);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
@@ -42,8 +40,12 @@ async function serve(config: Config): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Installed before listening: a supervisor may signal as soon as it reads the line below, and a
+  // handler added right after that write is not always in place yet (the process then dies by the signal).
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  process.stdout.write(`Tessera listening on ${address}\n`);
 }
 
 async function withServices<T>(config: Config, work: (services: ReturnType<typeof buildServices>) => Promise<T>): Promise<T> {

@@ -22,6 +22,21 @@ import { testOutboxRoutes } from "./routes/test-outbox.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
+/** Deeper bodies are refused: JSON.stringify (storage, JWTs, responses) overflows the stack near 5000 levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether objects/arrays nest more than `limit` levels deep; iterative, so any depth is safe to check. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const isContainer = (node: unknown): node is object => typeof node === "object" && node !== null;
+  let containers: object[] = isContainer(value) ? [value] : [];
+  for (let depth = 1; containers.length > 0; depth++) {
+    if (depth > limit) return true;
+    const next: object[] = [];
+    for (const container of containers) for (const child of Object.values(container)) if (isContainer(child)) next.push(child);
+    containers = next;
+  }
+  return false;
+}
 
 export interface HttpOptions {
   services: Services;
@@ -91,6 +106,8 @@ function toAppError(error: unknown): AppError {
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const { services, random } = options;
+  const newRequestId = (authorization: string | undefined): string =>
+    `request-id-${environmentOfProjectId(basicCredentials(authorization)?.projectId)}-${uuidV4(random)}`;
   const schemas = new SchemaRegistry();
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
@@ -100,14 +117,19 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     // Route params are looked up verbatim; ids never contain these, and it keeps `%2F` from splitting paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // A malformed percent-encoding or an over-long path parameter is refused before routing (and
+    // before the onRequest hook); answer it in the Stytch shape too, not Fastify's `{error, …}`.
+    frameworkErrors: (_error, request, reply) => {
+      request.stytchRequestId = newRequestId(request.headers.authorization);
+      return sendError(reply, request, new AppError("bad_request"));
+    },
   });
 
   app.decorateRequest("stytchRequestId", "");
   app.decorateRequest("tesseraProject", null);
   app.decorateRequest("tesseraAudit", null);
   app.addHook("onRequest", async (request) => {
-    const credentials = basicCredentials(request.headers.authorization);
-    request.stytchRequestId = `request-id-${environmentOfProjectId(credentials?.projectId)}-${uuidV4(random)}`;
+    request.stytchRequestId = newRequestId(request.headers.authorization);
   });
 
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
@@ -115,11 +137,16 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === "") return done(null, {});
+    let parsed: unknown;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" }));
+      parsed = secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
     } catch {
-      done(new AppError("invalid_json"), undefined);
+      return done(new AppError("invalid_json"), undefined);
     }
+    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(new AppError("bad_request", `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+    }
+    done(null, parsed);
   });
 
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply => {

@@ -224,7 +224,8 @@ export class SessionService {
       await this.ctx.store.revokeMemberSessions(project.projectId, request.member_id, now);
       return;
     }
-    const sessionId = request.member_session_id ?? (await this.resolveLive(project, request)).sessionId;
+    // `||`, not `??`: an empty member_session_id is "not given" (checked above), so the token or JWT names the session.
+    const sessionId = request.member_session_id || (await this.resolveLive(project, request)).sessionId;
     if (!(await this.ctx.store.revokeSession(project.projectId, sessionId, now))) throw new AppError("session_not_found");
   }
 }
