@@ -20,6 +20,12 @@ import { DeliveryWorker } from "./services/delivery-worker.js";
 import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
+// --- MFA (issue 4) ---
+import { MfaSupport } from "./services/mfa-support.js";
+import { RecoveryCodeService } from "./services/recovery-codes.js";
+import { SmsOtpFlows } from "./services/sms-otp-flows.js";
+import { TotpService } from "./services/totp.js";
+// --- end MFA ---
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -75,7 +81,14 @@ export function buildServices(
   outbox.onEnqueued = () => delivery.kick();
   const smsOtp = new SmsOtpService(context, instanceKeys, outbox);
   const authentication = new AuthenticationService(context, sessions, smsOtp, outbox);
-  return { context, keys, projects, organizations, members, sessions, instanceKeys, outbox, delivery, smsOtp, authentication };
+  // --- MFA (issue 4) ---
+  const mfa = new MfaSupport(context, organizations, members, sessions, authentication, outbox);
+  const smsOtpFlows = new SmsOtpFlows(context, mfa, smsOtp, instanceKeys, authentication);
+  const recoveryCodes = new RecoveryCodeService(context, mfa, instanceKeys, authentication);
+  const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
+  const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
+  // --- end MFA ---
+  return { context, keys, projects, organizations, members, sessions, instanceKeys, outbox, delivery, smsOtp, authentication, ...mfaServices };
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
