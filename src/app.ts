@@ -21,6 +21,7 @@ import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
 // --- MFA (issue 4) ---
+import { smsSenderFromConfig } from "./delivery/sms-sender-config.js";
 import { MfaSupport } from "./services/mfa-support.js";
 import { RecoveryCodeService } from "./services/recovery-codes.js";
 import { SmsOtpFlows } from "./services/sms-otp-flows.js";
@@ -97,6 +98,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
   const senders: Senders = { email: null, sms: null, ...overrides.senders };
+  // --- MFA (issue 4): SMS through Twilio or a signed webhook when configured (an override wins) ---
+  if (overrides.senders?.sms === undefined) senders.sms = smsSenderFromConfig(config, clock);
+  // --- end MFA ---
   const services = buildServices(store, clock, random, senders, logger || undefined);
   const http = buildHttpServer({ services, random, logger });
   const pollMs = overrides.deliveryPollMs ?? 1000;
