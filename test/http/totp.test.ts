@@ -231,8 +231,24 @@ describe("TOTP and recovery codes", () => {
     const next = await loginNeedingMfa(h, organizationId, memberId);
     await expectSdkError(h.client.totps.create({ ...base }), 400, "session_enforced_factor_matching_session_required");
     await expectSdkError(h.client.totps.create({ ...base, intermediate_session_token: next.ist }), 400, "session_enforced_factor_matching_session_required");
-    const created = await h.client.totps.create({ ...base, session_token: verified.session_token });
+    // A session JWT names the session as well as its token does.
+    const created = await h.client.totps.create({ ...base, session_jwt: verified.session_jwt });
     assert.equal(created.recovery_codes.length, 10);
+  });
+
+  it("a pending member enrolls during its first login and becomes active; without a login it cannot attach a factor", async () => {
+    const organizationId = await createOrganization(h);
+    const memberId = await createMember(h, organizationId, { pending: true });
+    const base = { organization_id: organizationId, member_id: memberId };
+    await expectSdkError(h.client.totps.create(base), 400, "action_available_only_for_active_members");
+    await expectSdkError(h.client.otps.sms.send({ ...base, mfa_phone_number: newPhoneNumber() }), 400, "action_available_only_for_active_members");
+
+    const { ist, result } = await loginNeedingMfa(h, organizationId, memberId);
+    assert.equal(result.member.status, "pending");
+    const created = await h.client.totps.create({ ...base, intermediate_session_token: ist });
+    const done = await h.client.totps.authenticate({ ...base, code: totpCode(h, created.secret), intermediate_session_token: ist });
+    assert.equal(done.member.status, "active");
+    assert.ok(done.member_session);
   });
 
   it("an unverified registration lapses after expiration_minutes; a new create replaces it", async () => {
