@@ -26,6 +26,13 @@ import { builtInFingerprintLookup, HttpFingerprintLookup, type FingerprintLookup
 import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
+// --- MFA (issue 4) ---
+import { smsSenderFromConfig } from "./delivery/sms-sender-config.js";
+import { MfaSupport } from "./services/mfa-support.js";
+import { RecoveryCodeService } from "./services/recovery-codes.js";
+import { SmsOtpFlows } from "./services/sms-otp-flows.js";
+import { TotpService } from "./services/totp.js";
+// --- end MFA ---
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 
@@ -87,6 +94,13 @@ export function buildServices(
   const devices = new DeviceService(context, fingerprintLookup, logger);
   const discovery = new DiscoveryService(context, sessions, organizations, authentication);
   const audit = new AuditService(context, eventWebhook, logger);
+  // --- MFA (issue 4) ---
+  const mfa = new MfaSupport(context, organizations, members, sessions, authentication, outbox);
+  const smsOtpFlows = new SmsOtpFlows(context, mfa, smsOtp, instanceKeys, authentication);
+  const recoveryCodes = new RecoveryCodeService(context, mfa, instanceKeys, authentication);
+  const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
+  const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
+  // --- end MFA ---
   return {
     context,
     keys,
@@ -103,6 +117,7 @@ export function buildServices(
     devices,
     discovery,
     audit,
+    ...mfaServices,
   };
 }
 
@@ -112,6 +127,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
   const senders: Senders = { email: null, sms: null, ...overrides.senders };
+  // --- MFA (issue 4): SMS through Twilio or a signed webhook when configured (an override wins) ---
+  if (overrides.senders?.sms === undefined) senders.sms = smsSenderFromConfig(config, clock);
+  // --- end MFA ---
   const fingerprintLookup = config.telemetryLookupUrl ? new HttpFingerprintLookup(config.telemetryLookupUrl) : builtInFingerprintLookup;
   const eventWebhook = config.securityEventsWebhookUrl
     ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")

@@ -21,6 +21,12 @@ export interface Config {
   securityEventsWebhookSecret: string | undefined;
   /** Device fingerprint lookup service (`GET <url>?telemetry_id=`); unset: the telemetry id is the visitor id. */
   telemetryLookupUrl: string | undefined;
+  // --- MFA (issue 4): SMS delivery. At most one of the two; none means test outbox only. ---
+  /** TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER (all three), TWILIO_BASE_URL (optional). */
+  twilio?: { accountSid: string; authToken: string; fromNumber: string; baseUrl: string | undefined } | null;
+  /** SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET (both). */
+  smsWebhook?: { url: string; secret: string } | null;
+  // --- end MFA ---
 }
 
 export class ConfigError extends Error {
@@ -40,6 +46,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((projectId === undefined) !== (projectSecret === undefined)) {
     problems.push("TESSERA_PROJECT_ID and TESSERA_PROJECT_SECRET must be set together");
   }
+  // --- MFA (issue 4): SMS delivery ---
+  const sms = readSmsConfig(env, problems);
+  // --- end MFA ---
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
   return Object.freeze({
     host: env.HOST ?? "127.0.0.1",
@@ -55,5 +64,37 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(",")
       .map((entry) => entry.trim())
       .filter((entry) => entry !== ""),
+    ...sms,
   });
 }
+
+// --- MFA (issue 4): SMS delivery settings ---
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+function readSmsConfig(env: NodeJS.ProcessEnv, problems: string[]): Pick<Config, "twilio" | "smsWebhook"> {
+  const twilioVars = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM_NUMBER].map((value) => value || undefined);
+  const twilioSet = twilioVars.filter((value) => value !== undefined).length;
+  if (twilioSet !== 0 && twilioSet !== 3) {
+    problems.push("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER must be set together");
+  }
+  if (env.TWILIO_BASE_URL && !isHttpUrl(env.TWILIO_BASE_URL)) problems.push(`TWILIO_BASE_URL must be an http(s) URL, got "${env.TWILIO_BASE_URL}"`);
+  const webhookUrl = env.SMS_WEBHOOK_URL || undefined;
+  const webhookSecret = env.SMS_WEBHOOK_SECRET || undefined;
+  if ((webhookUrl === undefined) !== (webhookSecret === undefined)) problems.push("SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET must be set together");
+  if (webhookUrl !== undefined && !isHttpUrl(webhookUrl)) problems.push(`SMS_WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
+  if (webhookSecret !== undefined && webhookSecret.length < 16) problems.push("SMS_WEBHOOK_SECRET must be at least 16 characters");
+  if (twilioSet === 3 && webhookUrl !== undefined) problems.push("configure SMS delivery through Twilio or SMS_WEBHOOK_URL, not both");
+  const [accountSid, authToken, fromNumber] = twilioVars;
+  return {
+    twilio: twilioSet === 3 ? { accountSid: accountSid!, authToken: authToken!, fromNumber: fromNumber!, baseUrl: env.TWILIO_BASE_URL || undefined } : null,
+    smsWebhook: webhookUrl !== undefined && webhookSecret !== undefined ? { url: webhookUrl, secret: webhookSecret } : null,
+  };
+}
+// --- end MFA ---

@@ -71,6 +71,65 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: "This live project cannot send SMS: the server has no Twilio or SMS webhook configured.",
   },
+  // --- MFA (issue 4): SMS passcodes, TOTP, recovery codes. Statuses and choices: docs/mfa.md ---
+  invalid_code: { status: 400, message: "The passcode must be 6 digits." },
+  otp_code_not_found: {
+    status: 404,
+    message: "The passcode was incorrect and could not be authenticated. Try again, or send another passcode.",
+  },
+  unable_to_auth_otp_code: {
+    status: 401,
+    message: "The passcode could not be authenticated because it was already used, expired, or tried too many times. Send another passcode.",
+  },
+  member_phone_number_not_found: { status: 404, message: "The member has no MFA phone number: pass mfa_phone_number." },
+  duplicate_member_phone_number_for_member: {
+    status: 400,
+    message: "The member already has a different MFA phone number. Delete it before setting another one.",
+  },
+  action_available_only_for_active_members: { status: 400, message: "You may not attach an MFA factor to a member that is not active." },
+  action_available_only_once_primary_authentication_is_met: {
+    status: 400,
+    message: "The intermediate session has not met the organization's primary authentication requirements yet.",
+  },
+  operation_restricted_by_organization_mfa_methods: {
+    status: 400,
+    message: "The organization's allowed_mfa_methods do not include this MFA method.",
+  },
+  session_enforced_factor_matching_session_required: {
+    status: 400,
+    message:
+      "The member already has an active MFA factor: pass an intermediate_session_token, session_token or session_jwt of this member that carries it.",
+  },
+  invalid_expiration: { status: 400, message: "expiration_minutes must be an integer from 5 to 1440." },
+  active_totp_exists: {
+    status: 400,
+    message: "The member already has an active TOTP registration. Delete it before creating a new one.",
+  },
+  totp_not_found: { status: 404, message: "The member has no TOTP registration." },
+  expired_totp: { status: 400, message: "The TOTP registration expired before it was verified. Create a new one." },
+  invalid_totp_code: { status: 400, message: "The TOTP code must be 6 digits." },
+  unable_to_authenticate_totp: { status: 401, message: "The TOTP code is incorrect." },
+  totp_code_already_authenticated: {
+    status: 401,
+    message: "This TOTP code has already been authenticated. Please attempt with the next generated code.",
+  },
+  recovery_code_used_as_totp_code: { status: 400, message: "This looks like a recovery code: use recovery_codes/recover." },
+  totp_code_used_as_recovery_code: { status: 400, message: "This looks like a TOTP code: use totp/authenticate." },
+  no_active_recovery_code_backed_factor: {
+    status: 400,
+    message: "The member has no verified TOTP registration, so it has no recovery codes.",
+  },
+  unable_to_authenticate_recovery_code: { status: 401, message: "The recovery code is incorrect or was already used." },
+  recovery_codes_not_retrievable: {
+    status: 400,
+    message:
+      "Recovery codes are stored only as keyed hashes and are shown once, when TOTP is created or codes are rotated. Call recovery_codes/rotate for a new set.",
+  },
+  user_lock_limit_reached: {
+    status: 429,
+    message: "Too many failed MFA attempts for this member. Try again later.",
+  },
+  // --- end MFA ---
   // 401/403: who is asking
   unauthorized_credentials: { status: 401, message: "Unauthorized credentials." },
   // 404: what was asked for does not exist (in this project)

@@ -19,6 +19,12 @@ import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { testOutboxRoutes } from "./routes/test-outbox.js";
+// --- MFA (issue 4) ---
+import { memberMfaRoutes } from "./routes/members.js";
+import { smsOtpRoutes } from "./routes/otps-sms.js";
+import { recoveryCodeRoutes } from "./routes/recovery-codes.js";
+import { totpRoutes } from "./routes/totp.js";
+// --- end MFA ---
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
@@ -193,6 +199,12 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...sessionRoutes(services),
     ...discoveryRoutes(services),
     ...testOutboxRoutes(services.outbox),
+    // --- MFA (issue 4) ---
+    ...memberMfaRoutes(services),
+    ...smsOtpRoutes(services),
+    ...totpRoutes(services),
+    ...recoveryCodeRoutes(services),
+    // --- end MFA ---
     ...(options.extraRoutes ?? []),
   ];
 

@@ -14,6 +14,12 @@ import type { ExchangeService } from "./exchange.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import type { OutboxService } from "./outbox.js";
 import type { SmsOtpService } from "./sms-otp.js";
+// --- MFA (issue 4) ---
+import type { MfaSupport } from "./mfa-support.js";
+import type { RecoveryCodeService } from "./recovery-codes.js";
+import type { SmsOtpFlows } from "./sms-otp-flows.js";
+import type { TotpService } from "./totp.js";
+// --- end MFA ---
 
 export interface Services {
   context: ServiceContext;
@@ -31,4 +37,10 @@ export interface Services {
   devices: DeviceService;
   discovery: DiscoveryService;
   audit: AuditService;
+  // --- MFA (issue 4) ---
+  mfa: MfaSupport;
+  smsOtpFlows: SmsOtpFlows;
+  totp: TotpService;
+  recoveryCodes: RecoveryCodeService;
+  // --- end MFA ---
 }
