@@ -138,6 +138,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
+  // With the worker stopped, nothing is delivered until someone drains the outbox (tests do).
+  else services.outbox.onEnqueued = () => {};
   return {
     services,
     store,

@@ -23,6 +23,7 @@ export function smsOtpRoutes(services: Services): RouteDefinition[] {
       summary: "Authenticate an SMS one-time passcode with an intermediate session token (consumed) or a session",
       auth: "project",
       bodySchema: "otps-sms-authenticate.request",
+      audit: "step_up",
       handler: async ({ project, body }) => authenticationResultToWire(await smsOtpFlows.authenticate(project, body)),
     },
   ];

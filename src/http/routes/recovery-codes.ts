@@ -12,6 +12,7 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
       summary: "Complete MFA with one of the member's TOTP recovery codes (consumed)",
       auth: "project",
       bodySchema: "recovery-codes-recover.request",
+      audit: "step_up",
       handler: async ({ project, body }) => {
         const { result, remaining } = await recoveryCodes.recover(project, body);
         return { ...authenticationResultToWire(result), recovery_codes_remaining: remaining };

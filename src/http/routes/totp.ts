@@ -31,6 +31,7 @@ export function totpRoutes(services: Services): RouteDefinition[] {
       summary: "Authenticate a TOTP code with an intermediate session token (consumed) or a session",
       auth: "project",
       bodySchema: "totp-authenticate.request",
+      audit: "step_up",
       handler: async ({ project, body }) => authenticationResultToWire(await totp.authenticate(project, body)),
     },
   ];
