@@ -135,7 +135,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")
     : null;
   const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook);
-  const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies });
+  const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
   // With the worker stopped, nothing is delivered until someone drains the outbox (tests do).

@@ -16,6 +16,8 @@ export interface Config {
    * client IP is the TCP peer's, whatever headers say.
    */
   trustedProxies: string[];
+  /** Multiplies every per-route rate limit (RATE_LIMIT_SCALE); 0 turns them off. */
+  rateLimitScale: number;
   /** Where security events are also POSTed (signed with the secret), if anywhere. */
   securityEventsWebhookUrl: string | undefined;
   securityEventsWebhookSecret: string | undefined;
@@ -49,6 +51,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // --- MFA (issue 4): SMS delivery ---
   const sms = readSmsConfig(env, problems);
   // --- end MFA ---
+  const rateLimitScale = Number(env.RATE_LIMIT_SCALE ?? "1");
+  if (!Number.isFinite(rateLimitScale) || rateLimitScale < 0) problems.push(`RATE_LIMIT_SCALE must be a number ≥ 0, got "${env.RATE_LIMIT_SCALE}"`);
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
   return Object.freeze({
     host: env.HOST ?? "127.0.0.1",
@@ -58,6 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapProjectSecret: projectSecret,
     logLevel: env.LOG_LEVEL ?? "info",
     telemetryLookupUrl: env.TELEMETRY_LOOKUP_URL || undefined,
+    rateLimitScale,
     securityEventsWebhookUrl: env.SECURITY_EVENTS_WEBHOOK_URL || undefined,
     securityEventsWebhookSecret: env.SECURITY_EVENTS_WEBHOOK_SECRET || undefined,
     trustedProxies: (env.TRUSTED_PROXIES ?? "")

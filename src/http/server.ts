@@ -11,6 +11,7 @@ import { AppError, errorUrl } from "../errors.js";
 import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
 import { HttpMetrics } from "./metrics.js";
+import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
 import { discoveryRoutes } from "./routes/discovery.js";
@@ -52,6 +53,8 @@ export interface HttpOptions {
   extraRoutes?: RouteDefinition[];
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustedProxies?: string[];
+  /** Multiplies every route's rate limits; 0 turns them off. Default 1. */
+  rateLimitScale?: number;
 }
 
 declare module "fastify" {
@@ -115,6 +118,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const newRequestId = (authorization: string | undefined): string =>
     `request-id-${environmentOfProjectId(basicCredentials(authorization)?.projectId)}-${uuidV4(random)}`;
   const schemas = new SchemaRegistry();
+  const rateLimiter = new RateLimiter(services.context.store, () => services.context.clock.now(), options.rateLimitScale ?? 1);
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -223,6 +227,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
         }
         const body = route.bodySchema ? schemas.validate(route.bodySchema, request.body ?? {}) : undefined;
         const query = route.querySchema ? schemas.validate(route.querySchema, { ...(request.query as object) }) : undefined;
+        if (route.rateLimits && project) {
+          await rateLimiter.check(route.rateLimits, route.url, project, request.ip, (body ?? {}) as Record<string, unknown>);
+        }
         const result = await route.handler({
           project: project as Project,
           body,

@@ -1,5 +1,6 @@
 /** @module /v1/b2b/recovery_codes: recover (complete MFA with a code), rotate, get. */
 import type { Services } from "../../services/services.js";
+import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
 
@@ -12,6 +13,7 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
       summary: "Complete MFA with one of the member's TOTP recovery codes (consumed)",
       auth: "project",
       bodySchema: "recovery-codes-recover.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
       audit: "step_up",
       handler: async ({ project, body }) => {
         const { result, remaining } = await recoveryCodes.recover(project, body);
@@ -24,6 +26,7 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
       summary: "Replace the member's recovery codes with ten new ones (shown once)",
       auth: "project",
       bodySchema: "recovery-codes-rotate.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
       handler: async ({ project, body }) => {
         const { codes, member, organization } = await recoveryCodes.rotate(project, body.organization_id, body.member_id);
         return {

@@ -1,5 +1,6 @@
 /** @module /v1/b2b/totp: create a member's TOTP registration, and authenticate a code. */
 import type { Services } from "../../services/services.js";
+import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
 
@@ -12,6 +13,7 @@ export function totpRoutes(services: Services): RouteDefinition[] {
       summary: "Create a TOTP registration: secret, otpauth QR code and ten recovery codes (shown once)",
       auth: "project",
       bodySchema: "totp-create.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
       handler: async ({ project, body }) => {
         const created = await totp.create(project, body);
         return {
@@ -31,6 +33,7 @@ export function totpRoutes(services: Services): RouteDefinition[] {
       summary: "Authenticate a TOTP code with an intermediate session token (consumed) or a session",
       auth: "project",
       bodySchema: "totp-authenticate.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
       audit: "step_up",
       handler: async ({ project, body }) => authenticationResultToWire(await totp.authenticate(project, body)),
     },
