@@ -120,11 +120,6 @@ export const ERROR_CATALOGUE = {
     message: "The member has no verified TOTP registration, so it has no recovery codes.",
   },
   unable_to_authenticate_recovery_code: { status: 401, message: "The recovery code is incorrect or was already used." },
-  recovery_codes_not_retrievable: {
-    status: 400,
-    message:
-      "Recovery codes are stored only as keyed hashes and are shown once, when TOTP is created or codes are rotated. Call recovery_codes/rotate for a new set.",
-  },
   user_lock_limit_reached: {
     status: 429,
     message: "Too many failed MFA attempts for this member. Try again later.",

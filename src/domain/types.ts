@@ -246,6 +246,8 @@ export interface RecoveryCode {
   totpRegistrationId: string;
   memberId: string;
   codeHash: Buffer;
+  /** The code sealed with the installation's sealing key, for `recovery_codes/get`. */
+  sealedCode: string;
   consumedAt: EpochMs | null;
 }
 

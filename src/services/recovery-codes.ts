@@ -1,6 +1,7 @@
 /**
  * @module TOTP recovery codes: ten per registration, `xxxx-xxxx-xxxx` over a 32-letter alphabet
- * (60 bits each), shown once and stored only as keyed hashes bound to the member. Recovering
+ * (60 bits each), verified by keyed hashes bound to the member and kept sealed (never in the
+ * clear) so the unused ones can be shown again, as Stytch's get does. Recovering
  * consumes one code (single use enforced in the commit) and ends in
  * `AuthenticationService.conclude` with a `recovery_codes` factor.
  */
@@ -70,6 +71,7 @@ export class RecoveryCodeService {
         totpRegistrationId,
         memberId: member.memberId,
         codeHash: await this.hash(member, canonicalRecoveryCode(code)!),
+        sealedCode: await this.instanceKeys.seal(code),
         consumedAt: null,
       });
     }
@@ -125,13 +127,15 @@ export class RecoveryCodeService {
     return { codes, member, organization };
   }
 
-  /**
-   * Stytch returns the active codes here. Tessera keeps only keyed hashes, so it cannot; it says
-   * so (after the same checks Stytch would make) instead of answering with codes that are not real.
-   */
-  async get(project: Project, organizationRef: string, memberRef: string): Promise<never> {
-    const { member } = await this.support.target(project, organizationRef, memberRef);
+  /** The member's unused recovery codes, unsealed. */
+  async get(project: Project, organizationRef: string, memberRef: string): Promise<{ codes: string[]; member: Member; organization: Organization }> {
+    const { organization, member } = await this.support.target(project, organizationRef, memberRef);
     if (member.totpRegistrationId === "") throw new AppError("no_active_recovery_code_backed_factor");
-    throw new AppError("recovery_codes_not_retrievable");
+    const stored = await this.ctx.store.listRecoveryCodes(project.projectId, member.totpRegistrationId);
+    const codes: string[] = [];
+    for (const code of stored) {
+      if (code.consumedAt === null && code.memberId === member.memberId && code.sealedCode !== "") codes.push(await this.instanceKeys.open(code.sealedCode));
+    }
+    return { codes, member, organization };
   }
 }

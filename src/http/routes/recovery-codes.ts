@@ -40,9 +40,17 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
     {
       method: "GET",
       url: "/v1/b2b/recovery_codes/:organization_id/:member_id",
-      summary: "Not available: recovery codes are stored only as keyed hashes (rotate for a new set)",
+      summary: "A member's unused recovery codes",
       auth: "project",
-      handler: async ({ project, params }) => recoveryCodes.get(project, params.organization_id!, params.member_id!),
+      handler: async ({ project, params }) => {
+        const { codes, member, organization } = await recoveryCodes.get(project, params.organization_id!, params.member_id!);
+        return {
+          member_id: member.memberId,
+          member: memberToWire(member),
+          organization: organizationToWire(organization),
+          recovery_codes: codes,
+        };
+      },
     },
   ];
 }

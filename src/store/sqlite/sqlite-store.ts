@@ -220,6 +220,7 @@ function recoveryCodeFromRow(row: Row): RecoveryCode {
     totpRegistrationId: String(row.totp_registration_id),
     memberId: String(row.member_id),
     codeHash: row.code_hash as Buffer,
+    sealedCode: String(row.sealed_code),
     consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
   };
 }
@@ -803,8 +804,9 @@ export class SqliteStore implements Store {
         this.sql("DELETE FROM recovery_codes WHERE totp_registration_id = ? AND project_id = ?").run(change.totpRegistrationId, change.projectId);
         for (const code of change.codes) {
           this.sql(
-            "INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, consumed_at) VALUES (?, ?, ?, ?, ?, ?)",
-          ).run(code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.consumedAt);
+            `INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, sealed_code, consumed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          ).run(code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.sealedCode, code.consumedAt);
         }
         return true;
       case "consume_recovery_code":
