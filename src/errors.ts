@@ -98,6 +98,76 @@ export const ERROR_CATALOGUE = {
   too_many_requests: { status: 429, message: "Too many requests have been made." },
   internal_server_error: { status: 500, message: "Oops, something seems to have gone wrong." },
   service_unavailable: { status: 503, message: "The service is temporarily unavailable. Please retry." },
+
+  // ---- Logins: email magic links, email OTP, passwords (issue 3) ----
+  unable_to_auth_magic_link: {
+    status: 401,
+    message: "The magic link could not be authenticated because it was either already used or expired. Send another magic link to this member.",
+  },
+  magic_link_not_found: { status: 404, message: "The magic link could not be authenticated, try sending another magic link." },
+  unable_to_auth_otp_code: {
+    status: 401,
+    message: "The passcode could not be authenticated because it was either already used or expired. Send another passcode to this member.",
+  },
+  otp_code_not_found: { status: 404, message: "The passcode was incorrect and could not be authenticated." },
+  invalid_code: { status: 400, message: "Code format is invalid: it must be 6 digits." },
+  unable_to_auth_password_reset_token: {
+    status: 401,
+    message: "The password reset token could not be authenticated because it was either already used, expired or unknown. Start another password reset.",
+  },
+  weak_password: { status: 400, message: "The password doesn't meet the strength requirements." },
+  pkce_mismatch: { status: 400, message: "The submitted code_verifier does not match the code_challenge sent at the start of the flow." },
+  pkce_expected_code_verifier: {
+    status: 400,
+    message: "This flow was started using a code_challenge but the authentication call is missing the corresponding code_verifier.",
+  },
+  pkce_did_not_expect_code_verifier: {
+    status: 400,
+    message: "A code_verifier was submitted but this flow was not started with a code_challenge.",
+  },
+  invalid_pkce_code_challenge: { status: 400, message: "The code challenge must be a base64url-encoded SHA-256 digest." },
+  invalid_expiration: { status: 400, message: "The expiration must be an integer number of minutes from 5 to 10080." },
+  invalid_expiration_otp: { status: 400, message: "The passcode expiration must be an integer number of minutes from 2 to 15." },
+  invalid_login_redirect_url: { status: 400, message: "login_redirect_url is not a valid http(s) URL." },
+  invalid_signup_redirect_url: { status: 400, message: "signup_redirect_url is not a valid http(s) URL." },
+  invalid_invite_redirect_url: { status: 400, message: "invite_redirect_url is not a valid http(s) URL." },
+  invalid_password_reset_redirect_url: { status: 400, message: "reset_password_redirect_url is not a valid http(s) URL." },
+  no_match_for_provided_magic_link_url: {
+    status: 400,
+    message: "The redirect URL in the request did not match any redirect URL allowed for this project.",
+  },
+  email_jit_provisioning_not_allowed: {
+    status: 400,
+    message: "This organization does not allow new members to join by email (email_jit_provisioning is NOT_ALLOWED).",
+  },
+  invalid_email_for_jit_provisioning: {
+    status: 400,
+    message: "The email address's domain is not one of the organization's email_allowed_domains, so no member can be created for it.",
+  },
+  invalid_email_for_invites: { status: 400, message: "The organization's email_invites setting does not allow inviting this email address." },
+  invalid_hash_type: {
+    status: 400,
+    message: "hash_type must be one of bcrypt, scrypt, argon_2i, argon_2id, pbkdf_2, md_5, sha_1, sha_512 or phpass.",
+  },
+  invalid_hash: { status: 400, message: "The password hash is not valid for its hash_type." },
+  invalid_bcrypt_hash: { status: 400, message: "The bcrypt hash is not valid." },
+  invalid_md_5_hash: { status: 400, message: "The MD-5 hash must be 32 hexadecimal characters." },
+  invalid_sha_1_hash: { status: 400, message: "The SHA-1 hash must be 40 hexadecimal characters." },
+  invalid_base64_scrypt_hash: { status: 400, message: "The scrypt hash must be base64 encoded." },
+  invalid_base64_scrypt_salt: { status: 400, message: "The scrypt salt must be base64 encoded." },
+  invalid_scrypt_parameters: { status: 400, message: "scrypt_config (or a PHC encoded scrypt hash) is required, with valid r, p and key_length." },
+  invalid_scrypt_n_parameter: { status: 400, message: "The scrypt N parameter must be a power of two greater than 1 and less than 262145." },
+  scrypt_key_length_mismatch: { status: 400, message: "The key_length value doesn't match the length of the provided hash." },
+  invalid_pbkdf_2_hash: { status: 400, message: "The PBKDF2 hash must be base64 encoded." },
+  invalid_pbkdf_2_salt: { status: 400, message: "The PBKDF2 salt must be base64 encoded." },
+  invalid_pbkdf_2_algorithm: { status: 400, message: "The PBKDF2 algorithm must be sha256 or sha512." },
+  invalid_pbkdf_2_iteration_amount: { status: 400, message: "The PBKDF2 iteration amount must be from 1 to 10000000." },
+  pbkdf_2_key_length_mismatch: { status: 400, message: "The key_length value doesn't match the length of the provided hash." },
+  invalid_argon_2_salt: { status: 400, message: "The argon2 salt must be at least 8 bytes." },
+  argon_2_key_length_mismatch: { status: 400, message: "The key_length value doesn't match the length of the provided hash." },
+  invalid_phpass_hash_format: { status: 400, message: "The phpass hash must be 34 characters of the portable format." },
+  invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
+  // ---- end of logins block ----
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorType = keyof typeof ERROR_CATALOGUE;
