@@ -21,6 +21,10 @@ import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+// ---- Logins (issue 3) ----
+import { SmtpEmailSender } from "./delivery/smtp-sender.js";
+import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
+import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
 
 export interface App {
@@ -56,6 +60,7 @@ export function buildServices(
   random: RandomSource,
   senders: Senders = { email: null, sms: null },
   logger?: Logger,
+  loginSettings: LoginSettings = DEFAULT_LOGIN_SETTINGS,
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -75,7 +80,9 @@ export function buildServices(
   outbox.onEnqueued = () => delivery.kick();
   const smsOtp = new SmsOtpService(context, instanceKeys, outbox);
   const authentication = new AuthenticationService(context, sessions, smsOtp, outbox);
-  return { context, keys, projects, organizations, members, sessions, instanceKeys, outbox, delivery, smsOtp, authentication };
+  // ---- Logins (issue 3) ----
+  const logins = buildLoginServices(context, { organizations, members, sessions, authentication, outbox, instanceKeys }, loginSettings);
+  return { context, keys, projects, organizations, members, sessions, instanceKeys, outbox, delivery, smsOtp, authentication, ...logins };
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -83,8 +90,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const random = overrides.random ?? systemRandom;
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
-  const senders: Senders = { email: null, sms: null, ...overrides.senders };
-  const services = buildServices(store, clock, random, senders, logger || undefined);
+  // ---- Logins (issue 3): the SMTP sender and redirect settings come from the configuration ----
+  const smtpSender = config.smtpUrl ? new SmtpEmailSender({ url: config.smtpUrl, from: config.emailFrom }) : null;
+  const loginSettings: LoginSettings = { redirectUrls: config.redirectUrls, defaultRedirectUrl: config.defaultRedirectUrl };
+  const senders: Senders = { email: smtpSender, sms: null, ...overrides.senders };
+  const services = buildServices(store, clock, random, senders, logger || undefined, loginSettings);
   const http = buildHttpServer({ services, random, logger });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
@@ -95,6 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       await http.close();
       await services.delivery.stop();
+      smtpSender?.close();
       await store.close();
     },
   };

@@ -17,6 +17,10 @@ import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { testOutboxRoutes } from "./routes/test-outbox.js";
+// ---- Logins (issue 3) ----
+import { emailOtpRoutes } from "./routes/email-otps.js";
+import { magicLinkRoutes } from "./routes/magic-links.js";
+import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
@@ -127,6 +131,10 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...memberRoutes(services),
     ...sessionRoutes(services),
     ...testOutboxRoutes(services.outbox),
+    // ---- Logins (issue 3) ----
+    ...magicLinkRoutes(services),
+    ...emailOtpRoutes(services),
+    ...passwordRoutes(services),
     ...(options.extraRoutes ?? []),
   ];
 

@@ -10,6 +10,10 @@ import type { DeliveryWorker } from "./delivery-worker.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import type { OutboxService } from "./outbox.js";
 import type { SmsOtpService } from "./sms-otp.js";
+// ---- Logins (issue 3) ----
+import type { EmailOtpService } from "./email-otps.js";
+import type { MagicLinkService } from "./magic-links.js";
+import type { PasswordService } from "./passwords.js";
 
 export interface Services {
   context: ServiceContext;
@@ -23,4 +27,8 @@ export interface Services {
   delivery: DeliveryWorker;
   smsOtp: SmsOtpService;
   authentication: AuthenticationService;
+  // ---- Logins (issue 3) ----
+  magicLinks: MagicLinkService;
+  emailOtps: EmailOtpService;
+  passwords: PasswordService;
 }
