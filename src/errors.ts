@@ -151,6 +151,7 @@ export const ERROR_CATALOGUE = {
   },
   invalid_hash: { status: 400, message: "The password hash is not valid for its hash_type." },
   invalid_bcrypt_hash: { status: 400, message: "The bcrypt hash is not valid." },
+  invalid_bcrypt_cost: { status: 400, message: "The bcrypt cost must be from 4 to 16." },
   invalid_md_5_hash: { status: 400, message: "The MD-5 hash must be 32 hexadecimal characters." },
   invalid_sha_1_hash: { status: 400, message: "The SHA-1 hash must be 40 hexadecimal characters." },
   invalid_base64_scrypt_hash: { status: 400, message: "The scrypt hash must be base64 encoded." },

@@ -65,6 +65,7 @@ describe("imported hashes", () => {
     assert.deepEqual(await importedVerifies({ hash, hash_type: "bcrypt" }), { right: true, wrong: false, upgrade: true });
     assert.deepEqual(await importedVerifies({ hash: hash.replace(/^\$2[ab]\$/, "$2y$"), hash_type: "bcrypt" }), { right: true, wrong: false, upgrade: true });
     refusedWith({ hash: "$2a$04$short", hash_type: "bcrypt" }, "invalid_bcrypt_hash");
+    refusedWith({ hash: hash.replace(/^\$2([ab])\$04\$/, "$2$1$20$"), hash_type: "bcrypt" }, "invalid_bcrypt_cost");
   });
 
   it("MD-5, SHA-1 and SHA-512, hex, with prepend and append salts", async () => {
@@ -128,6 +129,7 @@ describe("imported hashes", () => {
     assert.match(argon2idPhc, /^\$argon2id\$/);
     assert.deepEqual(await importedVerifies({ hash: argon2idPhc, hash_type: "argon_2id" }), { right: true, wrong: false, upgrade: true });
     refusedWith({ hash: argon2idPhc, hash_type: "argon_2i" }, "invalid_hash");
+    refusedWith({ hash: argon2idPhc.replace(/t=\d+/, "t=1000"), hash_type: "argon_2id" }, "invalid_hash");
 
     const argon2iPhc = await argon2Hash(PASSWORD, { algorithm: 1 as never, memoryCost: 1024, timeCost: 2 });
     assert.deepEqual(await importedVerifies({ hash: argon2iPhc, hash_type: "argon_2i" }), { right: true, wrong: false, upgrade: true });
@@ -150,6 +152,7 @@ describe("imported hashes", () => {
     assert.deepEqual(await importedVerifies({ hash: reference, hash_type: "phpass" }, "test12345"), { right: true, wrong: false, upgrade: true });
     refusedWith({ hash: "$1$abcdefgh$xxxxxxxxxxxxxxxxxxxxxx", hash_type: "phpass" }, "invalid_phpass_hash_prefix");
     refusedWith({ hash: "$P$9IQRa", hash_type: "phpass" }, "invalid_phpass_hash_format");
+    refusedWith({ hash: "$P$Z" + reference.slice(4), hash_type: "phpass" }, "invalid_phpass_hash_format");
   });
 
   it("refuses unknown hash types", () => {

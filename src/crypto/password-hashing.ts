@@ -152,7 +152,22 @@ function saltConfig(config: { prepend_salt?: string; append_salt?: string } | un
 
 const BCRYPT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
 const PHPASS = /^\$[PH]\$[./0-9A-Za-z]{31}$/;
-const ARGON2_PHC = /^\$argon2(i|id)\$(v=\d+\$)?m=\d+,t=\d+,p=\d+\$[^$]+\$[^$]+$/;
+const ARGON2_PHC = /^\$argon2(i|id)\$(v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+$/;
+
+/**
+ * Cost ceilings for imported hashes: every login attempt pays the imported cost until the
+ * hash is upgraded, so a hash that would take seconds per verification is refused at import.
+ */
+export const IMPORT_LIMITS = { bcryptCost: 16, argon2MemoryKib: 262144, argon2Iterations: 64, argon2Threads: 16, phpassLog2: 18 } as const;
+
+function argon2CostUsable(memory: number, iterations: number, threads: number): boolean {
+  return (
+    [memory, iterations, threads].every((value) => Number.isInteger(value) && value >= 1) &&
+    memory <= IMPORT_LIMITS.argon2MemoryKib &&
+    iterations <= IMPORT_LIMITS.argon2Iterations &&
+    threads <= IMPORT_LIMITS.argon2Threads
+  );
+}
 
 /**
  * Validates an import request and returns the stored form of the hash, or throws the Stytch
@@ -167,7 +182,8 @@ export function prepareImportedHash(input: HashImport): string {
   switch (type) {
     case "bcrypt": {
       const match = BCRYPT.exec(hash);
-      if (!match || Number(match[1]) < 4 || Number(match[1]) > 31) refuse("invalid_bcrypt_hash");
+      if (!match) refuse("invalid_bcrypt_hash");
+      if (Number(match[1]) < 4 || Number(match[1]) > IMPORT_LIMITS.bcryptCost) refuse("invalid_bcrypt_cost");
       record = { hash, config: {} };
       break;
     }
@@ -224,6 +240,9 @@ export function prepareImportedHash(input: HashImport): string {
       const phc = ARGON2_PHC.exec(hash);
       if (phc) {
         if (phc[1] !== variant) refuse("invalid_hash", `The hash is argon2${phc[1]}, not argon2${variant}.`);
+        if (!argon2CostUsable(Number(phc[3]), Number(phc[4]), Number(phc[5]))) {
+          refuse("invalid_hash", `argon2 hashes may use at most ${IMPORT_LIMITS.argon2MemoryKib} KiB, ${IMPORT_LIMITS.argon2Iterations} iterations and ${IMPORT_LIMITS.argon2Threads} threads.`);
+        }
         record = { hash, config: {} };
         break;
       }
@@ -237,8 +256,11 @@ export function prepareImportedHash(input: HashImport): string {
       const memory = config.memory ?? 0;
       const iterations = config.iteration_amount ?? 0;
       const threads = config.threads ?? 0;
-      if (![memory, iterations, threads].every((value) => Number.isInteger(value) && value >= 1) || memory > 262144 || threads > 255) {
-        refuse("invalid_hash", "argon_2_config needs memory (KiB, at most 262144), iteration_amount and threads.");
+      if (!argon2CostUsable(memory, iterations, threads)) {
+        refuse(
+          "invalid_hash",
+          `argon_2_config needs memory (KiB, at most ${IMPORT_LIMITS.argon2MemoryKib}), iteration_amount (at most ${IMPORT_LIMITS.argon2Iterations}) and threads (at most ${IMPORT_LIMITS.argon2Threads}).`,
+        );
       }
       record = { hash: hash.toLowerCase(), config: { salt, memory, iterations, threads } };
       break;
@@ -257,7 +279,8 @@ const ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 function phpassIterationsLog2(setting: string): number | null {
   const log2 = ITOA64.indexOf(setting[3] ?? "");
-  return log2 >= 7 && log2 <= 30 ? log2 : null;
+  // phpass allows 2^7..2^30 rounds; beyond 2^18 the (synchronous) MD-5 loop would stall the server.
+  return log2 >= 7 && log2 <= IMPORT_LIMITS.phpassLog2 ? log2 : null;
 }
 
 /** phpass's own base64 variant (little-endian groups of three bytes). */
