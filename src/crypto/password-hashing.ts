@@ -160,6 +160,10 @@ const ARGON2_PHC = /^\$argon2(i|id)\$(v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[
  */
 export const IMPORT_LIMITS = { bcryptCost: 16, argon2MemoryKib: 262144, argon2Iterations: 64, argon2Threads: 16, phpassLog2: 18 } as const;
 
+const ARGON2_LIMITS_MESSAGE =
+  `argon2 hashes need memory (KiB, at most ${IMPORT_LIMITS.argon2MemoryKib}), iterations (at most ` +
+  `${IMPORT_LIMITS.argon2Iterations}) and threads (at most ${IMPORT_LIMITS.argon2Threads}).`;
+
 function argon2CostUsable(memory: number, iterations: number, threads: number): boolean {
   return (
     [memory, iterations, threads].every((value) => Number.isInteger(value) && value >= 1) &&
@@ -241,7 +245,7 @@ export function prepareImportedHash(input: HashImport): string {
       if (phc) {
         if (phc[1] !== variant) refuse("invalid_hash", `The hash is argon2${phc[1]}, not argon2${variant}.`);
         if (!argon2CostUsable(Number(phc[3]), Number(phc[4]), Number(phc[5]))) {
-          refuse("invalid_hash", `argon2 hashes may use at most ${IMPORT_LIMITS.argon2MemoryKib} KiB, ${IMPORT_LIMITS.argon2Iterations} iterations and ${IMPORT_LIMITS.argon2Threads} threads.`);
+          refuse("invalid_hash", ARGON2_LIMITS_MESSAGE);
         }
         record = { hash, config: {} };
         break;
@@ -257,10 +261,7 @@ export function prepareImportedHash(input: HashImport): string {
       const iterations = config.iteration_amount ?? 0;
       const threads = config.threads ?? 0;
       if (!argon2CostUsable(memory, iterations, threads)) {
-        refuse(
-          "invalid_hash",
-          `argon_2_config needs memory (KiB, at most ${IMPORT_LIMITS.argon2MemoryKib}), iteration_amount (at most ${IMPORT_LIMITS.argon2Iterations}) and threads (at most ${IMPORT_LIMITS.argon2Threads}).`,
-        );
+        refuse("invalid_hash", ARGON2_LIMITS_MESSAGE);
       }
       record = { hash: hash.toLowerCase(), config: { salt, memory, iterations, threads } };
       break;

@@ -60,7 +60,9 @@ function estimateBits(password: string, classes: { lower: boolean; upper: boolea
   const pool = (classes.lower ? 26 : 0) + (classes.upper ? 26 : 0) + (classes.digit ? 10 : 0) + (classes.symbol ? 33 : 0);
   const characters = [...password];
   const distinct = new Set(characters).size;
-  const effectiveLength = Math.max(0, characters.length - predictableCharacters(password)) * Math.min(1, distinct / Math.max(4, characters.length / 2));
+  // Runs and repeats add (almost) nothing; few distinct characters shrink the effective length.
+  const variety = Math.min(1, distinct / Math.max(4, characters.length / 2));
+  const effectiveLength = Math.max(0, characters.length - predictableCharacters(password)) * variety;
   let bits = effectiveLength * Math.log2(Math.max(pool, 2));
   const stripped = password.toLowerCase().replace(/[^a-z]/g, "");
   if (COMMON_PASSWORDS.has(password.toLowerCase())) bits = Math.min(bits, 10);

@@ -7,7 +7,7 @@
  */
 import { decideEmailLogin } from "../domain/email-provisioning.js";
 import { MINUTE_MS, rfc3339 } from "../domain/time.js";
-import type { Member, OneTimeSecret, Organization, Project } from "../domain/types.js";
+import type { Member, OneTimeSecret, Project } from "../domain/types.js";
 import { newNumericCode } from "../crypto/codes.js";
 import { newStytchId } from "../crypto/random.js";
 import { digestsEqual } from "../crypto/token-hash.js";
@@ -151,7 +151,7 @@ export class EmailOtpService {
       throw new AppError("unable_to_auth_otp_code");
     }
     const member: Member = withVerifiedEmail(memberBefore, now);
-    const continuation = await resolveContinuation(this.deps, project, request, organization as Organization, member);
+    const continuation = await resolveContinuation(this.deps, project, request, organization, member);
     const result = await this.deps.authentication.conclude({
       project,
       organization,

@@ -311,7 +311,12 @@ export function withVerifiedEmail(member: Member, now: number): Member {
  * Commits a step that mints no session (a send, an import): all or nothing, a unique-constraint
  * conflict as its Stytch error, then wakes the delivery worker for the queued email.
  */
-export async function commitStep(ctx: ServiceContext, outbox: OutboxService, changes: Change[], failedAs: ErrorType = "bad_request"): Promise<void> {
+export async function commitStep(
+  ctx: ServiceContext,
+  outbox: OutboxService,
+  changes: Change[],
+  failedAs: ErrorType = "bad_request",
+): Promise<void> {
   let result;
   try {
     result = await ctx.store.commit(changes);

@@ -11,6 +11,7 @@ import { newStytchId } from "../crypto/random.js";
 import { sha256 } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
 import { renderEmail } from "../messages/email-templates.js";
+import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
 import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
@@ -108,7 +109,7 @@ export class MagicLinkService {
       redirectUrl: string;
       expirationMinutes: number;
       pkceChallenge: string | undefined;
-      locale: ReturnType<typeof requireLocale>;
+      locale: Locale;
       inviterName?: string;
     },
   ): Promise<Change[]> {

@@ -118,9 +118,11 @@ export class PasswordService {
 
     const member = await this.ctx.store.findMemberByEmail(project.projectId, organization.organizationId, emailAddress);
     // A member whose address changed has no password (member_password_id was cleared with it).
-    const stored = member && member.memberPasswordId !== "" ? await this.ctx.store.findMemberPasswordHash(project.projectId, member.memberId) : null;
+    const stored =
+      member && member.memberPasswordId !== "" ? await this.ctx.store.findMemberPasswordHash(project.projectId, member.memberId) : null;
     // The same work and the same answer whether the member is unknown, has no password, or typed it wrong.
-    const verification = stored !== null ? await verifyPassword(stored, request.password) : { ok: await verifyAgainstNothing(request.password), upgrade: false };
+    const verification =
+      stored !== null ? await verifyPassword(stored, request.password) : { ok: await verifyAgainstNothing(request.password), upgrade: false };
     if (!member || !verification.ok) throw new AppError("unauthorized_credentials");
 
     const now = this.ctx.clock.now();
@@ -164,7 +166,11 @@ export class PasswordService {
     let member: Member;
     const changes: Change[] = [];
     if (existing) {
-      const phoneChanges = phone !== undefined && phone !== existing.mfaPhoneNumber;
+      // A new number is unverified unless the caller attests it; re-sending the same number keeps its state.
+      const phoneVerified =
+        phone === undefined
+          ? existing.mfaPhoneNumberVerified
+          : request.set_phone_number_verified === true || (phone === existing.mfaPhoneNumber && existing.mfaPhoneNumberVerified);
       member = {
         ...existing,
         emailAddressVerified: true,
@@ -173,7 +179,7 @@ export class PasswordService {
         untrustedMetadata: request.untrusted_metadata ?? existing.untrustedMetadata,
         roleIds: roleIds ?? existing.roleIds,
         mfaPhoneNumber: phone ?? existing.mfaPhoneNumber,
-        mfaPhoneNumberVerified: phone !== undefined ? (request.set_phone_number_verified ?? (phoneChanges ? false : existing.mfaPhoneNumberVerified)) : existing.mfaPhoneNumberVerified,
+        mfaPhoneNumberVerified: phoneVerified,
         memberPasswordId: existing.memberPasswordId !== "" ? existing.memberPasswordId : this.newPasswordId(project),
         updatedAt: now,
       };
@@ -280,7 +286,9 @@ export class PasswordService {
     }
     const strength = checkPasswordStrength(request.password, memberBefore.emailAddress);
     if (!strength.valid_password) {
-      throw new AppError("weak_password", undefined, { details: { luds_feedback: strength.luds_feedback, zxcvbn_feedback: strength.zxcvbn_feedback } });
+      throw new AppError("weak_password", undefined, {
+        details: { luds_feedback: strength.luds_feedback, zxcvbn_feedback: strength.zxcvbn_feedback },
+      });
     }
     const organization = await this.deps.organizations.get(project, memberBefore.organizationId);
     // The reset link proved the address; the member now has a password.
