@@ -34,6 +34,10 @@ import { SmsOtpFlows } from "./services/sms-otp-flows.js";
 import { TotpService } from "./services/totp.js";
 // --- end MFA ---
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+// ---- Logins (issue 3) ----
+import { SmtpEmailSender } from "./delivery/smtp-sender.js";
+import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
+import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
 
 export interface App {
@@ -71,6 +75,7 @@ export function buildServices(
   logger?: Logger,
   fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
   eventWebhook: EventWebhook | null = null,
+  loginSettings: LoginSettings = DEFAULT_LOGIN_SETTINGS,
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -101,6 +106,8 @@ export function buildServices(
   const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
   // --- end MFA ---
+  // ---- Logins (issue 3) ----
+  const logins = buildLoginServices(context, { organizations, members, sessions, authentication, outbox, instanceKeys }, loginSettings);
   return {
     context,
     keys,
@@ -118,6 +125,7 @@ export function buildServices(
     discovery,
     audit,
     ...mfaServices,
+    ...logins,
   };
 }
 
@@ -126,7 +134,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const random = overrides.random ?? systemRandom;
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
-  const senders: Senders = { email: null, sms: null, ...overrides.senders };
+  // ---- Logins (issue 3): the SMTP sender and redirect settings come from the configuration ----
+  const smtpSender = config.smtpUrl ? new SmtpEmailSender({ url: config.smtpUrl, from: config.emailFrom }) : null;
+  const loginSettings: LoginSettings = { redirectUrls: config.redirectUrls, defaultRedirectUrl: config.defaultRedirectUrl };
+  const senders: Senders = { email: smtpSender, sms: null, ...overrides.senders };
   // --- MFA (issue 4): SMS through Twilio or a signed webhook when configured (an override wins) ---
   if (overrides.senders?.sms === undefined) senders.sms = smsSenderFromConfig(config, clock);
   // --- end MFA ---
@@ -134,7 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const eventWebhook = config.securityEventsWebhookUrl
     ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")
     : null;
-  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook);
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings);
   const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
@@ -147,6 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       await http.close();
       await services.delivery.stop();
+      smtpSender?.close();
       await store.close();
     },
   };

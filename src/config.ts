@@ -29,6 +29,15 @@ export interface Config {
   /** SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET (both). */
   smsWebhook?: { url: string; secret: string } | null;
   // --- end MFA ---
+  // ---- Logins (issue 3): email delivery and magic-link redirects ----
+  /** `smtp://user:pass@host:port` or `smtps://…`; unset: no email sender (test projects still work). */
+  smtpUrl: string | undefined;
+  /** The From of every email, `Name <address>` or an address. */
+  emailFrom: string;
+  /** Redirect URLs magic links, invites and resets may point to (besides localhost for test projects). */
+  redirectUrls: string[];
+  /** Where links point when the request names no redirect URL. */
+  defaultRedirectUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -53,6 +62,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // --- end MFA ---
   const rateLimitScale = Number(env.RATE_LIMIT_SCALE ?? "1");
   if (!Number.isFinite(rateLimitScale) || rateLimitScale < 0) problems.push(`RATE_LIMIT_SCALE must be a number ≥ 0, got "${env.RATE_LIMIT_SCALE}"`);
+  // ---- Logins (issue 3) ----
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/.test(smtpUrl)) problems.push("SMTP_URL must look like smtp://user:pass@host:port or smtps://…");
+  const isHttpUrl = (value: string): boolean => {
+    try {
+      return ["http:", "https:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  };
+  const redirectUrls = (env.TESSERA_REDIRECT_URLS ?? "").split(",").map((url) => url.trim()).filter((url) => url !== "");
+  for (const url of redirectUrls) if (!isHttpUrl(url)) problems.push(`TESSERA_REDIRECT_URLS: "${url}" is not an http(s) URL`);
+  const defaultRedirectUrl = env.TESSERA_DEFAULT_REDIRECT_URL || "http://localhost:3000/authenticate";
+  if (!isHttpUrl(defaultRedirectUrl)) problems.push(`TESSERA_DEFAULT_REDIRECT_URL: "${defaultRedirectUrl}" is not an http(s) URL`);
+  // ---- end of logins block ----
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
   return Object.freeze({
     host: env.HOST ?? "127.0.0.1",
@@ -70,6 +94,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((entry) => entry.trim())
       .filter((entry) => entry !== ""),
     ...sms,
+    smtpUrl,
+    emailFrom: env.EMAIL_FROM || "Tessera <no-reply@localhost>",
+    redirectUrls,
+    defaultRedirectUrl,
   });
 }
 

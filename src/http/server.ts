@@ -26,6 +26,10 @@ import { smsOtpRoutes } from "./routes/otps-sms.js";
 import { recoveryCodeRoutes } from "./routes/recovery-codes.js";
 import { totpRoutes } from "./routes/totp.js";
 // --- end MFA ---
+// ---- Logins (issue 3) ----
+import { emailOtpRoutes } from "./routes/email-otps.js";
+import { magicLinkRoutes } from "./routes/magic-links.js";
+import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
@@ -209,6 +213,10 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...totpRoutes(services),
     ...recoveryCodeRoutes(services),
     // --- end MFA ---
+    // ---- Logins (issue 3) ----
+    ...magicLinkRoutes(services),
+    ...emailOtpRoutes(services),
+    ...passwordRoutes(services),
     ...(options.extraRoutes ?? []),
   ];
 

@@ -20,6 +20,10 @@ import type { RecoveryCodeService } from "./recovery-codes.js";
 import type { SmsOtpFlows } from "./sms-otp-flows.js";
 import type { TotpService } from "./totp.js";
 // --- end MFA ---
+// ---- Logins (issue 3) ----
+import type { EmailOtpService } from "./email-otps.js";
+import type { MagicLinkService } from "./magic-links.js";
+import type { PasswordService } from "./passwords.js";
 
 export interface Services {
   context: ServiceContext;
@@ -43,4 +47,8 @@ export interface Services {
   totp: TotpService;
   recoveryCodes: RecoveryCodeService;
   // --- end MFA ---
+  // ---- Logins (issue 3) ----
+  magicLinks: MagicLinkService;
+  emailOtps: EmailOtpService;
+  passwords: PasswordService;
 }
