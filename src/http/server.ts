@@ -49,6 +49,37 @@ function environmentOfProjectId(projectId: string | undefined): Environment {
   return projectId?.startsWith("project-live-") ? "live" : "test";
 }
 
+/** Deepest nesting of arrays and objects a request body may have (SEC-IN-2). */
+export const MAX_JSON_DEPTH = 32;
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Walks a parsed body without recursion: too deep a nesting, or a key or string holding a NUL or
+ * an unpaired surrogate (which no identifier may contain and PostgreSQL cannot store), is a 400.
+ */
+function bodyProblem(body: unknown): AppError | null {
+  const pending: [unknown, number][] = [[body, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value === "string") {
+      if (value.includes("\u0000") || UNPAIRED_SURROGATE.test(value)) {
+        return new AppError("invalid_field_value", "Strings may not contain NUL characters or unpaired surrogates.");
+      }
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_JSON_DEPTH) return new AppError("bad_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    if (Array.isArray(value)) {
+      for (const item of value) pending.push([item, depth + 1]);
+    } else {
+      for (const [key, item] of Object.entries(value)) pending.push([key, depth], [item, depth + 1]);
+    }
+  }
+  return null;
+}
+
 /** Turns any thrown value into the catalogue error to answer with. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -90,14 +121,24 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
 
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const text = String(body);
-    if (text.trim() === "") return done(null, {});
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    let text: string;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" }));
+      // Strict UTF-8: invalid or overlong sequences are refused, never replaced with U+FFFD.
+      text = STRICT_UTF8.decode(body as Buffer);
     } catch {
-      done(new AppError("invalid_json"), undefined);
+      return done(new AppError("invalid_json", "The request body is not valid UTF-8."), undefined);
     }
+    if (text.trim() === "") return done(null, {});
+    let parsed: unknown;
+    try {
+      parsed = secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+    } catch {
+      return done(new AppError("invalid_json"), undefined);
+    }
+    const problem = bodyProblem(parsed);
+    if (problem) return done(problem, undefined);
+    done(null, parsed);
   });
 
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply => {
