@@ -24,8 +24,9 @@ export function mergeClaims(existing: ClaimsObject, update: ClaimsObject): Claim
   for (const [key, value] of Object.entries(update)) {
     if (value === null) {
       delete merged[key];
-    } else if (isPlainObject(value) && isPlainObject(merged[key])) {
-      merged[key] = mergeClaims(merged[key] as ClaimsObject, value);
+    } else if (isPlainObject(value)) {
+      // Into nothing (or over a non-object) too, so a null nested anywhere deletes rather than being stored.
+      merged[key] = mergeClaims(isPlainObject(merged[key]) ? (merged[key] as ClaimsObject) : {}, value);
     } else {
       merged[key] = value;
     }
