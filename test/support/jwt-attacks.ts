@@ -114,6 +114,10 @@ export function jwtAttacks(w: World): JwtAttack[] {
   for (const [label, claims] of tampered) add(`tampered ${label}, original signature`, `${headerSegment}.${b64(claims)}.${signatureSegment}`);
   add("signature of another genuine JWT", `${headerSegment}.${payloadSegment}.${w.spare.jwt.split(".")[2]}`);
   add("signature bit-flipped", `${headerSegment}.${payloadSegment}.${signatureSegment.slice(0, -2)}${signatureSegment.endsWith("A") ? "B" : "A"}${signatureSegment.slice(-1)}`);
+  // The same signature bytes spelled differently: a base64url character whose unused low bits are set.
+  const lastIndex = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".indexOf(signatureSegment.slice(-1));
+  const sameBytes = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[(lastIndex & ~0b1111) | (~lastIndex & 0b1111)]!;
+  add("non-canonical base64url signature (same bytes)", `${headerSegment}.${payloadSegment}.${signatureSegment.slice(0, -1)}${sameBytes}`);
   add("signature truncated", `${headerSegment}.${payloadSegment}.${signatureSegment.slice(0, 100)}`);
 
   // Validly signed with the project's own key, but not a valid session JWT for this project.
