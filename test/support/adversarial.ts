@@ -69,6 +69,18 @@ const SAMPLES: Record<JsonType, unknown[]> = {
   object: [{}, { "0": "x" }],
 };
 
+/** Fields that carry credentials, targets or claims get every sample; the others one per wrong type. */
+const KEY_FIELDS = new Set([
+  "organization_id",
+  "session_token",
+  "session_jwt",
+  "intermediate_session_token",
+  "member_session_id",
+  "member_id",
+  "session_duration_minutes",
+  "session_custom_claims",
+]);
+
 export interface Variant {
   label: string;
   body: Record<string, unknown>;
@@ -89,7 +101,7 @@ export function wrongTypeVariants(schemas: Map<string, Schema>, schemaId: string
       if (accepted.has(type)) continue;
       // An integer field accepts integer-valued numbers: only fractional ones are wrong.
       const samples = type === "number" && accepted.has("integer") ? SAMPLES.number : type === "integer" && accepted.has("number") ? [] : SAMPLES[type];
-      samples.forEach((sample, index) => variants.push({ label: `${name}: ${type} #${index} ${JSON.stringify(sample)}`, body: { ...base, [name]: sample } }));
+      (KEY_FIELDS.has(name) ? samples : samples.slice(0, 1)).forEach((sample, index) => variants.push({ label: `${name}: ${type} #${index} ${JSON.stringify(sample)}`, body: { ...base, [name]: sample } }));
     }
     // One level down: wrong types inside a nested object's properties and an array's items.
     if (accepted.has("object") && property.properties) {
