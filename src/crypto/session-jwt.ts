@@ -20,12 +20,19 @@ export function signJwt(payload: Record<string, unknown>, kid: string, privateKe
 
 export type JwtVerification =
   | { ok: true; kid: string; payload: Record<string, unknown> }
-  | { ok: false; reason: "malformed" | "unsupported_algorithm" | "unknown_key" | "bad_signature" | "bad_claims" };
+  | { ok: false; reason: "malformed" | "unsupported_algorithm" | "unsupported_header" | "unknown_key" | "bad_signature" | "bad_claims" };
+
+const SESSION_JWT_HEADER_NAMES: ReadonlySet<string> = new Set(["alg", "kid", "typ"]);
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** Unpadded base64url in its one canonical spelling: otherwise one token would have many (unused trailing bits). */
+function isCanonicalBase64url(segment: string): boolean {
+  return BASE64URL.test(segment) && Buffer.from(segment, "base64url").toString("base64url") === segment;
+}
+
 function parseJsonSegment(segment: string): Record<string, unknown> | null {
-  if (!BASE64URL.test(segment)) return null;
+  if (!isCanonicalBase64url(segment)) return null;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
@@ -47,9 +54,13 @@ export function verifyJwt(
   const [headerSegment, payloadSegment, signatureSegment] = parts as [string, string, string];
   const header = parseJsonSegment(headerSegment);
   const payload = parseJsonSegment(payloadSegment);
-  if (!header || !payload || !BASE64URL.test(signatureSegment)) return { ok: false, reason: "malformed" };
+  if (!header || !payload || !isCanonicalBase64url(signatureSegment)) return { ok: false, reason: "malformed" };
   // Only RS256: `none`, HS256-with-the-public-key and every other algorithm are refused up front.
   if (header.alg !== "RS256") return { ok: false, reason: "unsupported_algorithm" };
+  // Exactly the header this server writes: no `crit`, `b64`, `zip`, `jwk`, `jku`, `x5u`, `x5c`, and `typ: "JWT"`.
+  if (header.typ !== "JWT" || Object.keys(header).some((name) => !SESSION_JWT_HEADER_NAMES.has(name))) {
+    return { ok: false, reason: "unsupported_header" };
+  }
   if (typeof header.kid !== "string") return { ok: false, reason: "unknown_key" };
   const publicKey = options.resolveKey(header.kid);
   if (!publicKey) return { ok: false, reason: "unknown_key" };

@@ -25,7 +25,7 @@ export function mergeClaims(existing: ClaimsObject, update: ClaimsObject): Claim
     if (value === null) {
       delete merged[key];
     } else if (isPlainObject(value)) {
-      // Merging into {} when there is nothing to merge with still drops the update's nested nulls.
+      // Into nothing (or over a non-object) too, so a null nested anywhere deletes rather than being stored.
       merged[key] = mergeClaims(isPlainObject(merged[key]) ? (merged[key] as ClaimsObject) : {}, value);
     } else {
       merged[key] = value;

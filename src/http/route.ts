@@ -27,14 +27,16 @@ export interface RouteDefinition {
   /**
    * What a caller acting as a member (X-Stytch-Member-Session / X-Stytch-Member-SessionJWT headers)
    * must be allowed to do; without those headers the project's credentials alone suffice.
+   * "unsupported": Stytch accepts the headers here but Tessera cannot check them yet, so a call
+   * carrying them is refused. Routes without this field do not take the headers and ignore them.
    */
-  memberAuthorization?: (request: { params: Record<string, string>; body: any }) => {
+  memberAuthorization?: "unsupported" | ((request: { params: Record<string, string>; body: any }) => {
     organizationRef: string;
     resource: string;
     action: string;
     /** The member the call acts on, when it may be the caller's own record. */
     memberRef?: string;
-  };
+  });
   /** Every answer of this route, success or refusal, goes to the security audit trail as this kind. */
   audit?: SecurityEventKind;
   /** Returns the response fields; `status_code` and `request_id` are added around them. */

@@ -34,22 +34,6 @@ import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
-/** Deeper bodies are refused: JSON.stringify (storage, JWTs, responses) overflows the stack near 5000 levels. */
-export const MAX_JSON_DEPTH = 64;
-
-/** Whether objects/arrays nest more than `limit` levels deep; iterative, so any depth is safe to check. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  const isContainer = (node: unknown): node is object => typeof node === "object" && node !== null;
-  let containers: object[] = isContainer(value) ? [value] : [];
-  for (let depth = 1; containers.length > 0; depth++) {
-    if (depth > limit) return true;
-    const next: object[] = [];
-    for (const container of containers) for (const child of Object.values(container)) if (isContainer(child)) next.push(child);
-    containers = next;
-  }
-  return false;
-}
-
 export interface HttpOptions {
   services: Services;
   random: RandomSource;
@@ -94,6 +78,37 @@ function basicCredentials(header: string | undefined): { projectId: string; secr
 
 function environmentOfProjectId(projectId: string | undefined): Environment {
   return projectId?.startsWith("project-live-") ? "live" : "test";
+}
+
+/** Deepest nesting of arrays and objects a request body may have (SEC-IN-2). */
+export const MAX_JSON_DEPTH = 32;
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Walks a parsed body without recursion: too deep a nesting, or a key or string holding a NUL or
+ * an unpaired surrogate (which no identifier may contain and PostgreSQL cannot store), is a 400.
+ */
+function bodyProblem(body: unknown): AppError | null {
+  const pending: [unknown, number][] = [[body, 1]];
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (typeof value === "string") {
+      if (value.includes("\u0000") || UNPAIRED_SURROGATE.test(value)) {
+        return new AppError("invalid_field_value", "Strings may not contain NUL characters or unpaired surrogates.");
+      }
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_JSON_DEPTH) return new AppError("bad_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
+    if (Array.isArray(value)) {
+      for (const item of value) pending.push([item, depth + 1]);
+    } else {
+      for (const [key, item] of Object.entries(value)) pending.push([key, depth], [item, depth + 1]);
+    }
+  }
+  return null;
 }
 
 /** Turns any thrown value into the catalogue error to answer with. */
@@ -149,8 +164,14 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
 
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const text = String(body);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    let text: string;
+    try {
+      // Strict UTF-8: invalid or overlong sequences are refused, never replaced with U+FFFD.
+      text = STRICT_UTF8.decode(body as Buffer);
+    } catch {
+      return done(new AppError("invalid_json", "The request body is not valid UTF-8."), undefined);
+    }
     if (text.trim() === "") return done(null, {});
     let parsed: unknown;
     try {
@@ -158,9 +179,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     } catch {
       return done(new AppError("invalid_json"), undefined);
     }
-    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
-      return done(new AppError("bad_request", `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
-    }
+    const problem = bodyProblem(parsed);
+    if (problem) return done(problem, undefined);
     done(null, parsed);
   });
 
@@ -239,9 +259,11 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
         const query = route.querySchema ? schemas.validate(route.querySchema, { ...(request.query as object) }) : undefined;
         const memberSessionToken = request.headers["x-stytch-member-session"];
         const memberSessionJwt = request.headers["x-stytch-member-sessionjwt"];
-        if ((memberSessionToken || memberSessionJwt) && project) {
+        if ((memberSessionToken || memberSessionJwt) && project && route.memberAuthorization) {
           // Acting as a member: refuse what the member may not do, rather than ignore the headers.
-          if (!route.memberAuthorization) throw new AppError("session_authorization_error", "This endpoint does not accept member-session authorization headers.");
+          if (route.memberAuthorization === "unsupported") {
+            throw new AppError("session_authorization_error", "Member-session authorization headers are not supported on this endpoint yet.");
+          }
           await services.authorization.checkHeaders(
             project,
             { token: typeof memberSessionToken === "string" ? memberSessionToken : undefined, jwt: typeof memberSessionJwt === "string" ? memberSessionJwt : undefined },

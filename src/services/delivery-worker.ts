@@ -40,31 +40,41 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.draining;
+    this.drainAgain = false;
+    await this.draining?.catch(() => 0);
   }
 
-  /** Drains now (coalescing concurrent kicks). */
+  /** Drains in the background (coalescing concurrent kicks); failures are logged and retried on the next poll. */
   kick(): void {
     if (this.draining) {
       this.drainAgain = true;
       return;
     }
-    this.draining = this.drain()
-      .catch((error: unknown) => {
-        this.logger?.warn({ err: error }, "outbox drain failed; will retry");
-        return 0;
-      })
-      .finally(() => {
-        this.draining = undefined;
-        if (this.drainAgain) {
-          this.drainAgain = false;
-          this.kick();
-        }
-      });
+    this.drain().catch((error: unknown) => {
+      this.logger?.warn({ err: error }, "outbox drain failed; will retry");
+    });
   }
 
-  /** Delivers everything due now; returns how many messages were delivered. */
+  /**
+   * Delivers everything due now and returns how many messages were delivered. Drains never
+   * overlap: one already running is waited for first, so when this resolves nothing is in flight.
+   */
   async drain(): Promise<number> {
+    while (this.draining) await this.draining.catch(() => 0);
+    const run = this.drainOnce();
+    this.draining = run;
+    try {
+      return await run;
+    } finally {
+      this.draining = undefined;
+      if (this.drainAgain) {
+        this.drainAgain = false;
+        this.kick();
+      }
+    }
+  }
+
+  private async drainOnce(): Promise<number> {
     let delivered = 0;
     for (;;) {
       const batch = await this.ctx.store.claimOutboxMessages(this.ctx.clock.now(), LEASE_MS, BATCH_SIZE);

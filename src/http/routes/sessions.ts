@@ -47,6 +47,7 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Revoke a session (by id, token or JWT) or all sessions of a member",
       auth: "project",
       bodySchema: "sessions-revoke.request",
+      memberAuthorization: "unsupported",
       audit: "revocation",
       handler: async ({ project, body }) => {
         await sessions.revoke(project, body);

@@ -232,6 +232,17 @@ class PreconditionFailed extends Error {
   }
 }
 
+/** How long a write waits for another process's write lock before the request gets a 503. */
+const BUSY_TIMEOUT_MS = 5000;
+/**
+ * The wait while the store is degraded (a wait for the lock has just timed out, and no write
+ * transaction has succeeded since). The driver is synchronous, so every wait stalls the whole
+ * process: without this, N queued requests would take N × 5 s to be told 503, /healthz included.
+ */
+const DEGRADED_BUSY_TIMEOUT_MS = 0;
+/** The readiness probe's wait for the write lock. */
+const PING_BUSY_TIMEOUT_MS = 20;
+
 const UNAVAILABLE_CODES = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FULL"]);
 
 /** Maps driver errors to the store's two typed failures; everything else is a bug and passes through. */
@@ -262,7 +273,7 @@ export class SqliteStore implements Store {
       this.db = new Database(path);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = FULL");
-      this.db.pragma("busy_timeout = 5000");
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       this.db.pragma("foreign_keys = ON");
     } catch (error) {
       throw translateError(error);
@@ -284,13 +295,36 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(work());
     } catch (error) {
+      this.noteLockTimeout(error);
       return Promise.reject(translateError(error));
+    }
+  }
+
+  /** True while writes fail fast: the last wait for the write lock timed out and none has succeeded since. */
+  private degraded = false;
+
+  /** After a timed-out wait for the write lock, stop waiting (see DEGRADED_BUSY_TIMEOUT_MS). */
+  private noteLockTimeout(error: unknown): void {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) && !this.degraded) {
+      this.degraded = true;
+      this.db.pragma(`busy_timeout = ${DEGRADED_BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /** The write lock was taken again: the outage is over. */
+  private noteLockAcquired(): void {
+    if (this.degraded) {
+      this.degraded = false;
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
   private transaction<T>(work: () => T): T {
     // Inside a group commit this nests as a savepoint.
-    return this.db.transaction(work).immediate();
+    const result = this.db.transaction(work).immediate();
+    this.noteLockAcquired();
+    return result;
   }
 
   /**
@@ -312,9 +346,11 @@ export class SqliteStore implements Store {
     try {
       this.sql("BEGIN IMMEDIATE").run();
     } catch (error) {
+      this.noteLockTimeout(error);
       for (const item of batch) item.reject(translateError(error));
       return;
     }
+    this.noteLockAcquired();
     for (const item of batch) {
       this.sql("SAVEPOINT group_write").run();
       try {
@@ -359,9 +395,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Ready means writable: takes the write lock (waiting briefly) and gives it back, writing nothing. */
   ping(): Promise<void> {
     return this.run(() => {
-      this.sql("SELECT 1").get();
+      this.db.pragma(`busy_timeout = ${PING_BUSY_TIMEOUT_MS}`);
+      try {
+        this.transaction(() => this.sql("SELECT count(*) FROM schema_migrations").get());
+      } finally {
+        this.db.pragma(`busy_timeout = ${this.degraded ? DEGRADED_BUSY_TIMEOUT_MS : BUSY_TIMEOUT_MS}`);
+      }
     });
   }
 
