@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it, test } from "node:test";
 import pg from "pg";
+import { openStore } from "../../app.js";
 import { project } from "../contract/fixtures.js";
 import { runStoreContract } from "../contract/index.js";
 import { StoreConflict, StoreUnavailable } from "../store.js";
@@ -224,6 +225,25 @@ if (!databaseUrl) {
       }
       assert.ok(recovered, "the store did not recover");
       assert.equal(await store.deleteMember("project-x", "member-x", 2), false);
+    });
+
+    it("openStore opens and migrates a PostgresStore for postgres:// and postgresql:// URLs, with schema and pool_size", async () => {
+      for (const scheme of ["postgres:", "postgresql:"]) {
+        const otherSchema = uniqueName();
+        const parsed = new URL(url);
+        parsed.protocol = scheme;
+        parsed.searchParams.set("schema", otherSchema);
+        parsed.searchParams.set("pool_size", "2");
+        const opened = await openStore(parsed.toString());
+        try {
+          assert.ok(opened instanceof PostgresStore);
+          await opened.insertProject(project());
+          assert.equal(await opened.countProjects(), 1);
+        } finally {
+          await opened.close();
+          await dropSchema(url, otherSchema);
+        }
+      }
     });
 
     it("close() is safe to call twice", async () => {
