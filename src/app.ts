@@ -3,7 +3,7 @@
  * services → HTTP.
  */
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import type { Config } from "./config.js";
 import { systemRandom, type RandomSource } from "./crypto/random.js";
 import { systemClock, type Clock } from "./domain/time.js";
@@ -14,6 +14,16 @@ import { OrganizationService } from "./services/organizations.js";
 import { ProjectService } from "./services/projects.js";
 import type { Services } from "./services/services.js";
 import { SessionService } from "./services/sessions.js";
+import type { Senders } from "./delivery/senders.js";
+import { AuthenticationService } from "./services/authentication.js";
+import { DeliveryWorker } from "./services/delivery-worker.js";
+import { DeviceService } from "./services/devices.js";
+import { DiscoveryService } from "./services/discovery.js";
+import { ExchangeService } from "./services/exchange.js";
+import { builtInFingerprintLookup, HttpFingerprintLookup, type FingerprintLookup } from "./telemetry/fingerprint-lookup.js";
+import { InstanceKeys } from "./services/instance-keys.js";
+import { OutboxService } from "./services/outbox.js";
+import { SmsOtpService } from "./services/sms-otp.js";
 import { PostgresStore, parsePostgresUrl } from "./store/postgres/postgres-store.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
@@ -31,6 +41,9 @@ export interface AppOverrides {
   store?: Store;
   /** false silences request logs (tests). */
   logging?: boolean;
+  senders?: Partial<Senders>;
+  /** Poll interval of the outbox worker; 0 leaves it stopped (tests drain it by hand). */
+  deliveryPollMs?: number;
 }
 
 /**
@@ -56,29 +69,71 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   return store;
 }
 
-export function buildServices(store: Store, clock: Clock, random: RandomSource): Services {
+export function buildServices(
+  store: Store,
+  clock: Clock,
+  random: RandomSource,
+  senders: Senders = { email: null, sms: null },
+  logger?: Logger,
+  fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
+): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
   const projects = new ProjectService(context, keys);
   const organizations = new OrganizationService(context);
   const members = new MemberService(context, organizations);
   const sessions = new SessionService(context, keys, organizations, members);
-  return { context, keys, projects, organizations, members, sessions };
+  const instanceKeys = new InstanceKeys(store, random);
+  const outbox = new OutboxService(context, instanceKeys, senders);
+  const delivery = new DeliveryWorker(
+    context,
+    instanceKeys,
+    senders,
+    async (projectId) => (await projects.find(projectId))?.environment === "test",
+    logger,
+  );
+  outbox.onEnqueued = () => delivery.kick();
+  const smsOtp = new SmsOtpService(context, instanceKeys, outbox);
+  const authentication = new AuthenticationService(context, sessions, smsOtp, outbox);
+  const exchange = new ExchangeService(context, sessions, organizations, authentication);
+  const devices = new DeviceService(context, fingerprintLookup, logger);
+  const discovery = new DiscoveryService(context, sessions, organizations, authentication);
+  return {
+    context,
+    keys,
+    projects,
+    organizations,
+    members,
+    sessions,
+    instanceKeys,
+    outbox,
+    delivery,
+    smsOtp,
+    authentication,
+    exchange,
+    devices,
+    discovery,
+  };
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? systemRandom;
   const store = overrides.store ?? (await openStore(config.databaseUrl));
-  const services = buildServices(store, clock, random);
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
+  const senders: Senders = { email: null, sms: null, ...overrides.senders };
+  const fingerprintLookup = config.telemetryLookupUrl ? new HttpFingerprintLookup(config.telemetryLookupUrl) : builtInFingerprintLookup;
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup);
   const http = buildHttpServer({ services, random, logger });
+  const pollMs = overrides.deliveryPollMs ?? 1000;
+  if (pollMs > 0) services.delivery.start(pollMs);
   return {
     services,
     store,
     http,
     async close() {
       await http.close();
+      await services.delivery.stop();
       await store.close();
     },
   };

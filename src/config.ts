@@ -11,6 +11,8 @@ export interface Config {
   bootstrapProjectId: string | undefined;
   bootstrapProjectSecret: string | undefined;
   logLevel: string;
+  /** Device fingerprint lookup service (`GET <url>?telemetry_id=`); unset: the telemetry id is the visitor id. */
+  telemetryLookupUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -38,5 +40,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapProjectId: projectId,
     bootstrapProjectSecret: projectSecret,
     logLevel: env.LOG_LEVEL ?? "info",
+    telemetryLookupUrl: env.TELEMETRY_LOOKUP_URL || undefined,
   });
 }

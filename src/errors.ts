@@ -52,6 +52,10 @@ export const ERROR_CATALOGUE = {
   },
   no_member_selection_arguments: { status: 400, message: "Please include exactly one of member_id or email_address." },
   too_many_member_selection_arguments: { status: 400, message: "Please include exactly one of member_id or email_address." },
+  invalid_intermediate_session_token_for_organization: {
+    status: 400,
+    message: "The intermediate_session_token was issued for another organization.",
+  },
   unable_to_parse_session_jwt: { status: 400, message: "The session_jwt could not be parsed." },
   custom_claims_too_large: { status: 400, message: "Custom claims may not exceed 4 kilobytes." },
   reserved_claims_in_custom_claims: {
@@ -59,6 +63,14 @@ export const ERROR_CATALOGUE = {
     message: "Custom claims may not use the reserved claims iss, sub, aud, exp, nbf, iat or jti.",
   },
   stytch_claims_in_custom_claims: { status: 400, message: "Custom claims may not use names under https://stytch.com/." },
+  email_delivery_not_configured: {
+    status: 400,
+    message: "This live project cannot send email: the server has no SMTP_URL configured.",
+  },
+  sms_delivery_not_configured: {
+    status: 400,
+    message: "This live project cannot send SMS: the server has no Twilio or SMS webhook configured.",
+  },
   // 401/403: who is asking
   unauthorized_credentials: { status: 401, message: "Unauthorized credentials." },
   // 404: what was asked for does not exist (in this project)
@@ -67,6 +79,10 @@ export const ERROR_CATALOGUE = {
   organization_not_found: { status: 404, message: "Organization could not be found." },
   member_not_found: { status: 404, message: "Member could not be found." },
   session_not_found: { status: 404, message: "Session could not be found." },
+  intermediate_session_not_found: {
+    status: 404,
+    message: "Intermediate session could not be found: it is unknown, already used, or expired.",
+  },
   // 405/409/413/415
   method_not_allowed: { status: 405, message: "The HTTP method is not allowed for this endpoint." },
   organization_slug_already_used: { status: 409, message: "The organization_slug is already used by another organization." },

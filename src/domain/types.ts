@@ -152,3 +152,99 @@ export const ADMIN_ROLE = "stytch_admin";
 export function sessionRolesOf(member: Member): string[] {
   return [IMPLICIT_MEMBER_ROLE, ...member.roleIds.filter((role) => role !== IMPLICIT_MEMBER_ROLE)];
 }
+
+/**
+ * A step-up in progress: the factors proven so far toward one member of one organization, or
+ * (discovery) toward whichever organization the person picks. Single use: consumed when a
+ * session is minted from it. Lives ten minutes.
+ */
+export interface IntermediateSession {
+  projectId: string;
+  intermediateSessionId: string;
+  /** The organization and member it was issued for; null for a discovery session (bound only to an email). */
+  organizationId: string | null;
+  memberId: string | null;
+  /** The email address the factors prove (or are claimed for). */
+  emailAddress: string;
+  factors: AuthenticationFactor[];
+  createdAt: EpochMs;
+  expiresAt: EpochMs;
+  consumedAt: EpochMs | null;
+}
+
+export type OneTimeSecretPurpose =
+  | "magic_link"
+  | "email_otp"
+  | "password_reset"
+  | "sms_otp"
+  | "discovery_magic_link"
+  | "discovery_email_otp";
+
+/**
+ * A magic-link token, emailed or texted code, or reset token, stored only as a hash. `subject`
+ * names what it is bound to (e.g. `member:<id>`, `email:<org>:<address>`) so a new one can
+ * supersede the previous one for the same subject.
+ */
+export interface OneTimeSecret {
+  projectId: string;
+  secretId: string;
+  purpose: OneTimeSecretPurpose;
+  subject: string;
+  secretHash: Buffer;
+  organizationId: string | null;
+  memberId: string | null;
+  /** Purpose-specific data: redirect URL, PKCE challenge, locale, login/signup/invite. */
+  details: Record<string, unknown>;
+  attempts: number;
+  maxAttempts: number;
+  createdAt: EpochMs;
+  expiresAt: EpochMs;
+  consumedAt: EpochMs | null;
+}
+
+export type MessageChannel = "email" | "sms";
+
+/** An email or SMS waiting for (or past) delivery, written in the same transaction as its cause. */
+export interface OutboxMessage {
+  projectId: string;
+  messageId: string;
+  channel: MessageChannel;
+  recipient: string;
+  subject: string;
+  body: string;
+  /** HTML alternative for email; "" for SMS. */
+  htmlBody: string;
+  locale: string;
+  /** Kept for test projects' outbox: the magic link token or code the message carries. */
+  magicLinksToken: string | null;
+  code: string | null;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  nextAttemptAt: EpochMs;
+  lastError: string;
+  createdAt: EpochMs;
+  deliveredAt: EpochMs | null;
+}
+
+export interface TotpRegistration {
+  projectId: string;
+  totpRegistrationId: string;
+  memberId: string;
+  /** The shared secret, sealed with the instance key (never stored in the clear). */
+  sealedSecret: string;
+  verified: boolean;
+  /** Highest 30-second step accepted so far: no code is accepted twice. */
+  lastUsedStep: number;
+  createdAt: EpochMs;
+  /** Unverified registrations lapse at this instant. */
+  expiresAt: EpochMs | null;
+}
+
+export interface RecoveryCode {
+  projectId: string;
+  recoveryCodeId: string;
+  totpRegistrationId: string;
+  memberId: string;
+  codeHash: Buffer;
+  consumedAt: EpochMs | null;
+}

@@ -8,6 +8,9 @@ export interface RouteRequest<Body = any, Query = any> {
   query: Query;
   params: Record<string, string>;
   requestId: string;
+  /** The caller's address as the server sees it (behind a trusted proxy: from X-Forwarded-For). */
+  clientIp: string;
+  userAgent: string;
 }
 
 export interface RouteDefinition {

@@ -12,10 +12,12 @@ import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
+import { discoveryRoutes } from "./routes/discovery.js";
 import { healthRoutes } from "./routes/health.js";
 import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import { testOutboxRoutes } from "./routes/test-outbox.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
@@ -125,6 +127,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...organizationRoutes(services),
     ...memberRoutes(services),
     ...sessionRoutes(services),
+    ...discoveryRoutes(services),
+    ...testOutboxRoutes(services.outbox),
     ...(options.extraRoutes ?? []),
   ];
 
@@ -147,6 +151,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           query,
           params: request.params as Record<string, string>,
           requestId: request.stytchRequestId,
+          clientIp: request.ip,
+          userAgent: String(request.headers["user-agent"] ?? ""),
         });
         return reply.code(200).send({ status_code: 200, request_id: request.stytchRequestId, ...result });
       },

@@ -3,6 +3,7 @@
  * is present: empty strings and arrays rather than null, instants as RFC 3339 or null.
  */
 import { rfc3339 } from "../domain/time.js";
+import type { AuthenticationResult } from "../services/authentication.js";
 import { ADMIN_ROLE, sessionRolesOf, type Member, type Organization, type Session } from "../domain/types.js";
 
 export function organizationToWire(organization: Organization): Record<string, unknown> {
@@ -85,5 +86,24 @@ export function memberSessionToWire(session: Session, organization: Organization
     organization_slug: organization.slug,
     roles: session.roles,
     custom_claims: session.customClaims,
+  };
+}
+
+/** The fields every authenticate-style response shares, with Stytch's `""` / `null` conventions (wire-spec §5.2). */
+export function authenticationResultToWire(result: AuthenticationResult): Record<string, unknown> {
+  return {
+    member_id: result.member.memberId,
+    organization_id: result.organization.organizationId,
+    member: memberToWire(result.member),
+    organization: organizationToWire(result.organization),
+    member_authenticated: result.memberAuthenticated,
+    member_session: result.session ? memberSessionToWire(result.session, result.organization) : null,
+    session_token: result.sessionToken,
+    session_jwt: result.sessionJwt,
+    intermediate_session_token: result.intermediateSessionToken,
+    intermediate_session_token_expires_at:
+      result.intermediateSessionExpiresAt === null ? null : rfc3339(result.intermediateSessionExpiresAt),
+    mfa_required: result.mfaRequired,
+    primary_required: result.primaryRequired,
   };
 }

@@ -104,12 +104,23 @@ export class OrganizationService {
   }
 
   async create(project: Project, input: OrganizationInput & { organization_name: string }): Promise<Organization> {
+    const organization = this.build(project, input);
+    try {
+      await this.ctx.store.insertOrganization(organization);
+    } catch (error) {
+      throw conflictToAppError(error);
+    }
+    return organization;
+  }
+
+  /** A new organization from `input`, checked against every rule, not yet stored. */
+  build(project: Project, input: OrganizationInput & { organization_name: string }): Organization {
     this.checkIdentity(input);
     const settingsInput = settingsPart(input);
     const result = applyOrganizationSettings(defaultOrganizationSettings(settingsInput), settingsInput);
     if (!result.ok) throw new AppError(result.errorType, result.message);
     const now = this.ctx.clock.now();
-    const organization: Organization = {
+    return {
       projectId: project.projectId,
       organizationId: newStytchId("organization", project.environment, this.ctx.random),
       name: input.organization_name,
@@ -121,12 +132,6 @@ export class OrganizationService {
       createdAt: now,
       updatedAt: now,
     };
-    try {
-      await this.ctx.store.insertOrganization(organization);
-    } catch (error) {
-      throw conflictToAppError(error);
-    }
-    return organization;
   }
 
   async update(project: Project, ref: string, input: OrganizationInput): Promise<Organization> {

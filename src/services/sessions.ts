@@ -23,6 +23,24 @@ import type { MemberService } from "./members.js";
 import type { OrganizationService } from "./organizations.js";
 
 export const DEFAULT_SESSION_DURATION_MINUTES = 60;
+/** Without a duration or claims change, authenticate re-records last access at most this often. */
+export const LAST_ACCESS_GRANULARITY_MS = 60_000;
+/** A JWT minted earlier for an unchanged session is handed out again only while it has more than this left. */
+export const JWT_REUSE_MIN_REMAINING_SECONDS = 60;
+/** Sessions whose latest JWT a node remembers (bounded; oldest forgotten first). */
+const JWT_CACHE_ENTRIES = 20_000;
+
+/** Everything a session JWT encodes besides its times: if any of it changes, a new JWT is due. */
+function jwtFingerprint(session: Session, organization: Organization): string {
+  return JSON.stringify([
+    session.lastAccessedAt,
+    session.expiresAt,
+    session.customClaims,
+    session.factors,
+    session.roles,
+    organization.slug,
+  ]);
+}
 
 /** Exactly one of the two ways a caller names its session. */
 export interface SessionCredential {
@@ -45,6 +63,9 @@ function throwForClaims(result: ReturnType<typeof applyCustomClaims>): Record<st
 }
 
 export class SessionService {
+  /** sessionId → the latest JWT this node minted for it; a per-node cache that decides nothing. */
+  private readonly recentJwts = new Map<string, { jwt: string; expSeconds: number; fingerprint: string }>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly keys: KeyService,
@@ -52,7 +73,7 @@ export class SessionService {
     private readonly members: MemberService,
   ) {}
 
-  /** Signs a fresh JWT for `session`. */
+  /** Signs a fresh JWT for `session` (and remembers it for `currentJwt`). */
   async mintJwt(project: Project, session: Session, organization: Organization): Promise<string> {
     const { kid, privateKey } = await this.keys.signingKey(project.projectId);
     const claims = sessionJwtClaims({
@@ -61,7 +82,24 @@ export class SessionService {
       organizationSlug: organization.slug,
       issuedAt: this.ctx.clock.now(),
     });
-    return signJwt(claims, kid, privateKey);
+    const jwt = signJwt(claims, kid, privateKey);
+    if (this.recentJwts.size >= JWT_CACHE_ENTRIES) this.recentJwts.delete(this.recentJwts.keys().next().value!);
+    this.recentJwts.set(session.sessionId, { jwt, expSeconds: claims.exp as number, fingerprint: jwtFingerprint(session, organization) });
+    return jwt;
+  }
+
+  /**
+   * The session's JWT: the one minted last for the unchanged session while it has more than
+   * JWT_REUSE_MIN_REMAINING_SECONDS left, else a fresh one. Saves an RSA signature per
+   * authenticate; the session's liveness was checked against the database either way.
+   */
+  async currentJwt(project: Project, session: Session, organization: Organization): Promise<string> {
+    const cached = this.recentJwts.get(session.sessionId);
+    const nowSeconds = Math.floor(this.ctx.clock.now() / 1000);
+    if (cached && cached.expSeconds - nowSeconds > JWT_REUSE_MIN_REMAINING_SECONDS && cached.fingerprint === jwtFingerprint(session, organization)) {
+      return cached.jwt;
+    }
+    return this.mintJwt(project, session, organization);
   }
 
   /**
@@ -140,21 +178,27 @@ export class SessionService {
       request.session_custom_claims === undefined
         ? undefined
         : throwForClaims(applyCustomClaims(session.customClaims, request.session_custom_claims));
-    const touched = await this.ctx.store.touchSession(project.projectId, session.sessionId, {
-      now,
-      ...(request.session_duration_minutes !== undefined ? { expiresAt: now + request.session_duration_minutes * MINUTE_MS } : {}),
-      ...(customClaims !== undefined ? { customClaims } : {}),
-    });
-    // Revoked between the read and the write: the write is what counts.
-    if (!touched) throw new AppError("session_not_found");
-    const organization = await this.organizations.get(project, touched.organizationId);
-    const member = await this.members.get(project, organization, touched.memberId);
+    const changesSession = request.session_duration_minutes !== undefined || customClaims !== undefined;
+    let current = session;
+    // Nothing to change and last access recorded recently: a pure read, no write and no fsync.
+    if (changesSession || now - session.lastAccessedAt >= LAST_ACCESS_GRANULARITY_MS) {
+      const touched = await this.ctx.store.touchSession(project.projectId, session.sessionId, {
+        now,
+        ...(request.session_duration_minutes !== undefined ? { expiresAt: now + request.session_duration_minutes * MINUTE_MS } : {}),
+        ...(customClaims !== undefined ? { customClaims } : {}),
+      });
+      // Revoked between the read and the write: the write is what counts.
+      if (!touched) throw new AppError("session_not_found");
+      current = touched;
+    }
+    const organization = await this.organizations.get(project, current.organizationId);
+    const member = await this.members.get(project, organization, current.memberId);
     return {
-      session: touched,
+      session: current,
       member,
       organization,
       sessionToken: request.session_token ?? "",
-      sessionJwt: await this.mintJwt(project, touched, organization),
+      sessionJwt: await this.currentJwt(project, current, organization),
     };
   }
 

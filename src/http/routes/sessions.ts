@@ -1,10 +1,11 @@
 /** @module /v1/b2b/sessions: get, authenticate, revoke, and the public JWKS. */
 import type { Services } from "../../services/services.js";
 import type { RouteDefinition } from "../route.js";
-import { memberSessionToWire, memberToWire, organizationToWire } from "../wire.js";
+import { resolveLocale } from "../../messages/locales.js";
+import { authenticationResultToWire, memberSessionToWire, memberToWire, organizationToWire } from "../wire.js";
 
 export function sessionRoutes(services: Services): RouteDefinition[] {
-  const { sessions, keys, projects, organizations } = services;
+  const { sessions, keys, projects, organizations, exchange, devices } = services;
   return [
     {
       method: "GET",
@@ -44,6 +45,18 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         await sessions.revoke(project, body);
         return {};
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/sessions/exchange",
+      summary: "Switch a member's session into another organization, or step up when its policies are not yet met",
+      auth: "project",
+      bodySchema: "sessions-exchange.request",
+      handler: async ({ project, body, clientIp, userAgent }) => {
+        const result = await exchange.exchange(project, { ...body, locale: resolveLocale(body.locale)! });
+        const memberDevice = await devices.observe(result.member, body.telemetry_id, clientIp, userAgent);
+        return { ...authenticationResultToWire(result), ...(memberDevice ? { member_device: memberDevice } : {}) };
       },
     },
     {

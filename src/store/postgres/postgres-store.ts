@@ -9,9 +9,22 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool, type PoolClient, type QueryResultRow } from "pg";
-import type { EpochMs, Member, MemberStatus, Organization, Project, Session, SigningKey } from "../../domain/types.js";
+import type {
+  EpochMs,
+  IntermediateSession,
+  Member,
+  MemberStatus,
+  OneTimeSecret,
+  Organization,
+  OutboxMessage,
+  Project,
+  RecoveryCode,
+  Session,
+  SigningKey,
+  TotpRegistration,
+} from "../../domain/types.js";
 import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
-import { StoreConflict, StoreUnavailable, type Page, type SearchQuery, type Store } from "../store.js";
+import { StoreConflict, StoreUnavailable, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -637,7 +650,32 @@ export class PostgresStore implements Store {
       [now, memberId, projectId],
     );
   }
+
+  // Authentication steps: not yet implemented on PostgreSQL (the merge of main added them to Store).
+
+  commit(): Promise<CommitResult> { return notYet("commit"); }
+  findMembersByEmail(): Promise<Member[]> { return notYet("findMembersByEmail"); }
+  findMemberById(): Promise<Member | null> { return notYet("findMemberById"); }
+  findIntermediateSessionByTokenHash(): Promise<IntermediateSession | null> { return notYet("findIntermediateSessionByTokenHash"); }
+  findOneTimeSecretByHash(): Promise<OneTimeSecret | null> { return notYet("findOneTimeSecretByHash"); }
+  findLatestOneTimeSecret(): Promise<OneTimeSecret | null> { return notYet("findLatestOneTimeSecret"); }
+  claimOneTimeSecretAttempt(): Promise<number | null> { return notYet("claimOneTimeSecretAttempt"); }
+  findMemberPasswordHash(): Promise<string | null> { return notYet("findMemberPasswordHash"); }
+  listTotpRegistrations(): Promise<TotpRegistration[]> { return notYet("listTotpRegistrations"); }
+  listRecoveryCodes(): Promise<RecoveryCode[]> { return notYet("listRecoveryCodes"); }
+  incrementFailureCounter(): Promise<number> { return notYet("incrementFailureCounter"); }
+  getFailureCounter(): Promise<number> { return notYet("getFailureCounter"); }
+  hitRateLimit(): Promise<{ allowed: boolean; retryAfterMs: number }> { return notYet("hitRateLimit"); }
+  claimOutboxMessages(): Promise<OutboxMessage[]> { return notYet("claimOutboxMessages"); }
+  markOutboxDelivered(): Promise<void> { return notYet("markOutboxDelivered"); }
+  markOutboxFailed(): Promise<void> { return notYet("markOutboxFailed"); }
+  listOutboxMessages(): Promise<OutboxMessage[]> { return notYet("listOutboxMessages"); }
+  countPendingOutboxMessages(): Promise<number> { return notYet("countPendingOutboxMessages"); }
+  recordMemberDevice(): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> { return notYet("recordMemberDevice"); }
+  instanceSecret(): Promise<Buffer> { return notYet("instanceSecret"); }
 }
+
+const notYet = (method: string): Promise<never> => Promise.reject(new Error(`PostgresStore.${method} is not implemented yet`));
 
 /** Keyset pagination over rows ordered by `seq`, filtering with `matches` (as the SQLite adapter does). */
 function paginate<T>(rows: Row[], toItem: (row: Row) => T, matches: (item: T) => boolean, cursor: string | null, limit: number): Page<T> {

@@ -7,9 +7,23 @@ import Database from "better-sqlite3";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EpochMs, Member, MemberStatus, Organization, Project, Session, SigningKey } from "../../domain/types.js";
+import type {
+  EpochMs,
+  IntermediateSession,
+  Member,
+  MemberStatus,
+  OneTimeSecret,
+  OneTimeSecretPurpose,
+  Organization,
+  OutboxMessage,
+  Project,
+  RecoveryCode,
+  Session,
+  SigningKey,
+  TotpRegistration,
+} from "../../domain/types.js";
 import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
-import { StoreConflict, StoreUnavailable, type Page, type SearchQuery, type Store } from "../store.js";
+import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/sqlite/migrations");
@@ -132,6 +146,90 @@ function signingKeyFromRow(row: Row): SigningKey {
   };
 }
 
+function intermediateSessionFromRow(row: Row): IntermediateSession {
+  return {
+    projectId: String(row.project_id),
+    intermediateSessionId: String(row.intermediate_session_id),
+    organizationId: row.organization_id === "" ? null : String(row.organization_id),
+    memberId: row.member_id === "" ? null : String(row.member_id),
+    emailAddress: String(row.email_address),
+    factors: parse(row.factors),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}
+
+function oneTimeSecretFromRow(row: Row): OneTimeSecret {
+  return {
+    projectId: String(row.project_id),
+    secretId: String(row.secret_id),
+    purpose: String(row.purpose) as OneTimeSecretPurpose,
+    subject: String(row.subject),
+    secretHash: row.secret_hash as Buffer,
+    organizationId: row.organization_id === null ? null : String(row.organization_id),
+    memberId: row.member_id === null ? null : String(row.member_id),
+    details: parse(row.details),
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}
+
+function outboxMessageFromRow(row: Row): OutboxMessage {
+  return {
+    projectId: String(row.project_id),
+    messageId: String(row.message_id),
+    channel: String(row.channel) as OutboxMessage["channel"],
+    recipient: String(row.recipient),
+    subject: String(row.subject),
+    body: String(row.body),
+    htmlBody: String(row.html_body),
+    locale: String(row.locale),
+    magicLinksToken: row.magic_links_token === null ? null : String(row.magic_links_token),
+    code: row.code === null ? null : String(row.code),
+    status: String(row.status) as OutboxMessage["status"],
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    lastError: String(row.last_error),
+    createdAt: Number(row.created_at),
+    deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+  };
+}
+
+function totpRegistrationFromRow(row: Row): TotpRegistration {
+  return {
+    projectId: String(row.project_id),
+    totpRegistrationId: String(row.totp_registration_id),
+    memberId: String(row.member_id),
+    sealedSecret: String(row.sealed_secret),
+    verified: bool(row.verified),
+    lastUsedStep: Number(row.last_used_step),
+    createdAt: Number(row.created_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+}
+
+function recoveryCodeFromRow(row: Row): RecoveryCode {
+  return {
+    projectId: String(row.project_id),
+    recoveryCodeId: String(row.recovery_code_id),
+    totpRegistrationId: String(row.totp_registration_id),
+    memberId: String(row.member_id),
+    codeHash: row.code_hash as Buffer,
+    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
+  };
+}
+
+/** Thrown inside a commit transaction to roll it back when a precondition fails. */
+class PreconditionFailed extends Error {
+  constructor(readonly index: number, readonly kind: Change["kind"]) {
+    super(`precondition failed: ${kind}`);
+  }
+}
+
 const UNAVAILABLE_CODES = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_FULL"]);
 
 /** Maps driver errors to the store's two typed failures; everything else is a bug and passes through. */
@@ -153,6 +251,7 @@ function translateError(error: unknown): unknown {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private pendingWrites: { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -188,7 +287,56 @@ export class SqliteStore implements Store {
   }
 
   private transaction<T>(work: () => T): T {
+    // Inside a group commit this nests as a savepoint.
     return this.db.transaction(work).immediate();
+  }
+
+  /**
+   * Group commit: writes requested during one turn of the event loop run together in one
+   * transaction — one COMMIT, one fsync — each inside its own savepoint, so one failing write
+   * rolls back alone. Durability is unchanged (synchronous=FULL); the fsync is shared.
+   */
+  private write<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
+    });
+  }
+
+  private flushWrites(): void {
+    const batch = this.pendingWrites;
+    this.pendingWrites = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.sql("BEGIN IMMEDIATE").run();
+    } catch (error) {
+      for (const item of batch) item.reject(translateError(error));
+      return;
+    }
+    for (const item of batch) {
+      this.sql("SAVEPOINT group_write").run();
+      try {
+        const value = item.work();
+        this.sql("RELEASE group_write").run();
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        this.sql("ROLLBACK TO group_write").run();
+        this.sql("RELEASE group_write").run();
+        outcomes.push({ ok: false, error: translateError(error) });
+      }
+    }
+    try {
+      this.sql("COMMIT").run();
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      for (const item of batch) item.reject(translateError(error));
+      return;
+    }
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.error);
+    });
   }
 
   async migrate(): Promise<void> {
@@ -222,7 +370,7 @@ export class SqliteStore implements Store {
   // Projects
 
   insertProject(project: Project): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         "INSERT INTO projects (project_id, environment, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
       ).run(project.projectId, project.environment, project.name, project.secretHash, project.createdAt);
@@ -244,7 +392,7 @@ export class SqliteStore implements Store {
   }
 
   setProjectSecretHash(projectId: string, secretHash: Buffer): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql("UPDATE projects SET secret_hash = ? WHERE project_id = ?").run(secretHash, projectId);
     });
   }
@@ -277,11 +425,11 @@ export class SqliteStore implements Store {
   }
 
   insertSigningKeys(keys: SigningKey[]): Promise<void> {
-    return this.run(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
+    return this.write(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
   }
 
   rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql("DELETE FROM signing_keys WHERE project_id = ? AND state = 'retired' AND retired_at < ?").run(projectId, dropRetiredBefore);
         this.sql("UPDATE signing_keys SET state = 'retired', retired_at = ? WHERE project_id = ? AND state = 'current'").run(now, projectId);
@@ -294,12 +442,14 @@ export class SqliteStore implements Store {
   // Organizations
 
   insertOrganization(org: Organization): Promise<void> {
-    return this.run(() => {
-      this.sql(
-        `INSERT INTO organizations (organization_id, project_id, name, slug, logo_url, external_id, trusted_metadata, settings, created_at, updated_at)
-         VALUES (@organization_id, @project_id, @name, @slug, @logo_url, @external_id, @trusted_metadata, @settings, @created_at, @updated_at)`,
-      ).run(organizationParams(org));
-    });
+    return this.write(() => this.insertOrganizationRow(org));
+  }
+
+  private insertOrganizationRow(org: Organization): void {
+    this.sql(
+      `INSERT INTO organizations (organization_id, project_id, name, slug, logo_url, external_id, trusted_metadata, settings, created_at, updated_at)
+       VALUES (@organization_id, @project_id, @name, @slug, @logo_url, @external_id, @trusted_metadata, @settings, @created_at, @updated_at)`,
+    ).run(organizationParams(org));
   }
 
   findOrganization(projectId: string, ref: string): Promise<Organization | null> {
@@ -313,7 +463,7 @@ export class SqliteStore implements Store {
   }
 
   updateOrganization(org: Organization): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `UPDATE organizations SET name = @name, slug = @slug, logo_url = @logo_url, external_id = @external_id,
          trusted_metadata = @trusted_metadata, settings = @settings, updated_at = @updated_at
@@ -323,7 +473,7 @@ export class SqliteStore implements Store {
   }
 
   deleteOrganization(projectId: string, organizationId: string, now: EpochMs): Promise<boolean> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql(
           "UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND organization_id = ? AND revoked_at IS NULL",
@@ -354,16 +504,18 @@ export class SqliteStore implements Store {
   // Members
 
   insertMember(member: Member): Promise<void> {
-    return this.run(() => {
-      this.sql(
+    return this.write(() => this.insertMemberRow(member));
+  }
+
+  private insertMemberRow(member: Member): void {
+    this.sql(
         `INSERT INTO members (member_id, project_id, organization_id, email_id, email_address, email_normalized, email_address_verified,
            status, name, external_id, trusted_metadata, untrusted_metadata, is_breakglass, mfa_enrolled, mfa_phone_number,
            mfa_phone_number_verified, default_mfa_method, totp_registration_id, member_password_id, role_ids, created_at, updated_at)
          VALUES (@member_id, @project_id, @organization_id, @email_id, @email_address, @email_normalized, @email_address_verified,
            @status, @name, @external_id, @trusted_metadata, @untrusted_metadata, @is_breakglass, @mfa_enrolled, @mfa_phone_number,
            @mfa_phone_number_verified, @default_mfa_method, @totp_registration_id, @member_password_id, @role_ids, @created_at, @updated_at)`,
-      ).run(memberParams(member));
-    });
+    ).run(memberParams(member));
   }
 
   findMember(projectId: string, organizationId: string, ref: string): Promise<Member | null> {
@@ -386,8 +538,13 @@ export class SqliteStore implements Store {
   }
 
   updateMember(member: Member): Promise<void> {
-    return this.run(() => {
-      this.sql(
+    return this.write(() => {
+      this.updateMemberRow(member);
+    });
+  }
+
+  private updateMemberRow(member: Member): number {
+    return this.sql(
         `UPDATE members SET email_id = @email_id, email_address = @email_address, email_normalized = @email_normalized,
            email_address_verified = @email_address_verified, status = @status, name = @name, external_id = @external_id,
            trusted_metadata = @trusted_metadata, untrusted_metadata = @untrusted_metadata, is_breakglass = @is_breakglass,
@@ -395,12 +552,11 @@ export class SqliteStore implements Store {
            default_mfa_method = @default_mfa_method, totp_registration_id = @totp_registration_id,
            member_password_id = @member_password_id, role_ids = @role_ids, updated_at = @updated_at
          WHERE member_id = @member_id AND project_id = @project_id`,
-      ).run(memberParams(member));
-    });
+    ).run(memberParams(member)).changes;
   }
 
   deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean> {
-    return this.run(() =>
+    return this.write(() =>
       this.transaction(() => {
         this.sql("UPDATE sessions SET revoked_at = ? WHERE project_id = ? AND member_id = ? AND revoked_at IS NULL").run(now, projectId, memberId);
         return (
@@ -427,7 +583,7 @@ export class SqliteStore implements Store {
   // Sessions
 
   insertSession(session: Session, tokenHash: Buffer): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.sql(
         `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at, expires_at,
            revoked_at, factors, custom_claims, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -457,7 +613,7 @@ export class SqliteStore implements Store {
     sessionId: string,
     update: { now: EpochMs; expiresAt?: EpochMs; customClaims?: Record<string, unknown> },
   ): Promise<Session | null> {
-    return this.run(() => {
+    return this.write(() => {
       const row = this.sql(
         `UPDATE sessions SET last_accessed_at = @now, expires_at = coalesce(@expires_at, expires_at),
            custom_claims = coalesce(@custom_claims, custom_claims)
@@ -485,7 +641,7 @@ export class SqliteStore implements Store {
   }
 
   revokeSession(projectId: string, sessionId: string, now: EpochMs): Promise<boolean> {
-    return this.run(
+    return this.write(
       () =>
         this.sql("UPDATE sessions SET revoked_at = ? WHERE session_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
           now,
@@ -497,7 +653,7 @@ export class SqliteStore implements Store {
   }
 
   revokeMemberSessions(projectId: string, memberId: string, now: EpochMs): Promise<number> {
-    return this.run(
+    return this.write(
       () =>
         this.sql("UPDATE sessions SET revoked_at = ? WHERE member_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").run(
           now,
@@ -507,6 +663,394 @@ export class SqliteStore implements Store {
         ).changes,
     );
   }
+
+  // Authentication steps
+
+  commit(changes: Change[]): Promise<CommitResult> {
+    return this.write(() => {
+      try {
+        this.transaction(() => changes.forEach((change, index) => {
+          if (!this.applyChange(change)) throw new PreconditionFailed(index, change.kind);
+        }));
+        return { ok: true } as const;
+      } catch (error) {
+        if (error instanceof PreconditionFailed) return { ok: false, failed: error.kind, index: error.index } as const;
+        throw error;
+      }
+    });
+  }
+
+  /** Applies one change inside the open transaction; false when its precondition does not hold. */
+  private applyChange(change: Change): boolean {
+    switch (change.kind) {
+      case "insert_one_time_secret": {
+        const secret = change.secret;
+        if (change.supersedePrevious) {
+          this.sql(
+            "UPDATE one_time_secrets SET consumed_at = ? WHERE project_id = ? AND purpose = ? AND subject = ? AND consumed_at IS NULL",
+          ).run(secret.createdAt, secret.projectId, secret.purpose, secret.subject);
+        }
+        this.sql(
+          `INSERT INTO one_time_secrets (secret_id, project_id, purpose, subject, secret_hash, organization_id, member_id, details,
+             attempts, max_attempts, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          secret.secretId, secret.projectId, secret.purpose, secret.subject, secret.secretHash, secret.organizationId, secret.memberId,
+          json(secret.details), secret.attempts, secret.maxAttempts, secret.createdAt, secret.expiresAt, secret.consumedAt,
+        );
+        return true;
+      }
+      case "consume_one_time_secret":
+        return (
+          this.sql(
+            "UPDATE one_time_secrets SET consumed_at = ? WHERE secret_id = ? AND project_id = ? AND consumed_at IS NULL AND expires_at > ?",
+          ).run(change.now, change.secretId, change.projectId, change.now).changes === 1
+        );
+      case "insert_intermediate_session": {
+        const ist = change.intermediateSession;
+        this.sql(
+          `INSERT INTO intermediate_sessions (intermediate_session_id, project_id, organization_id, member_id, email_address, token_hash,
+             factors, created_at, expires_at, consumed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(ist.intermediateSessionId, ist.projectId, ist.organizationId ?? "", ist.memberId ?? "", ist.emailAddress, change.tokenHash,
+          json(ist.factors), ist.createdAt, ist.expiresAt, ist.consumedAt);
+        return true;
+      }
+      case "update_live_intermediate_session":
+        return (
+          this.sql(
+            `UPDATE intermediate_sessions SET factors = ?, organization_id = coalesce(?, organization_id), member_id = coalesce(?, member_id)
+             WHERE intermediate_session_id = ? AND project_id = ? AND consumed_at IS NULL AND expires_at > ?`,
+          ).run(json(change.factors), change.bindTo?.organizationId ?? null, change.bindTo?.memberId ?? null,
+            change.intermediateSessionId, change.projectId, change.now).changes === 1
+        );
+      case "consume_intermediate_session":
+        return (
+          this.sql(
+            `UPDATE intermediate_sessions SET consumed_at = ? WHERE intermediate_session_id = ? AND project_id = ?
+             AND consumed_at IS NULL AND expires_at > ?`,
+          ).run(change.now, change.intermediateSessionId, change.projectId, change.now).changes === 1
+        );
+      case "insert_session": {
+        const session = change.session;
+        this.sql(
+          `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at, expires_at,
+             revoked_at, factors, custom_claims, roles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          session.sessionId, session.projectId, session.organizationId, session.memberId, change.tokenHash, session.startedAt,
+          session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
+        );
+        return true;
+      }
+      case "update_live_session":
+        return (
+          this.sql(
+            `UPDATE sessions SET last_accessed_at = @now, factors = coalesce(@factors, factors),
+               expires_at = coalesce(@expires_at, expires_at), custom_claims = coalesce(@custom_claims, custom_claims)
+             WHERE session_id = @session_id AND project_id = @project_id AND revoked_at IS NULL AND expires_at > @now`,
+          ).run({
+            now: change.now,
+            factors: change.factors ? json(change.factors) : null,
+            expires_at: change.expiresAt ?? null,
+            custom_claims: change.customClaims ? json(change.customClaims) : null,
+            session_id: change.sessionId,
+            project_id: change.projectId,
+          }).changes === 1
+        );
+      case "require_live_session":
+        return (
+          this.sql("SELECT 1 FROM sessions WHERE session_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ?").get(
+            change.sessionId,
+            change.projectId,
+            change.now,
+          ) !== undefined
+        );
+      case "insert_organization":
+        this.insertOrganizationRow(change.organization);
+        return true;
+      case "insert_member":
+        this.insertMemberRow(change.member);
+        return true;
+      case "update_member":
+        return this.updateMemberRow(change.member) === 1;
+      case "set_member_password":
+        this.sql(
+          `INSERT INTO member_passwords (member_id, project_id, member_password_id, password_hash, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (member_id) DO UPDATE SET member_password_id = excluded.member_password_id,
+             password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
+        ).run(change.memberId, change.projectId, change.memberPasswordId, change.passwordHash, change.now);
+        return true;
+      case "delete_member_password":
+        this.sql("DELETE FROM member_passwords WHERE member_id = ? AND project_id = ?").run(change.memberId, change.projectId);
+        return true;
+      case "save_totp_registration": {
+        const r = change.registration;
+        this.sql(
+          `INSERT INTO totp_registrations (totp_registration_id, project_id, member_id, sealed_secret, verified, last_used_step, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (totp_registration_id) DO UPDATE SET verified = excluded.verified, expires_at = excluded.expires_at`,
+        ).run(r.totpRegistrationId, r.projectId, r.memberId, r.sealedSecret, r.verified ? 1 : 0, r.lastUsedStep, r.createdAt, r.expiresAt);
+        return true;
+      }
+      case "delete_totp_registrations":
+        this.sql("DELETE FROM recovery_codes WHERE member_id = ? AND project_id = ?").run(change.memberId, change.projectId);
+        this.sql("DELETE FROM totp_registrations WHERE member_id = ? AND project_id = ?").run(change.memberId, change.projectId);
+        return true;
+      case "replace_recovery_codes":
+        this.sql("DELETE FROM recovery_codes WHERE totp_registration_id = ? AND project_id = ?").run(change.totpRegistrationId, change.projectId);
+        for (const code of change.codes) {
+          this.sql(
+            "INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, consumed_at) VALUES (?, ?, ?, ?, ?, ?)",
+          ).run(code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.consumedAt);
+        }
+        return true;
+      case "consume_recovery_code":
+        return (
+          this.sql("UPDATE recovery_codes SET consumed_at = ? WHERE recovery_code_id = ? AND project_id = ? AND consumed_at IS NULL").run(
+            change.now,
+            change.recoveryCodeId,
+            change.projectId,
+          ).changes === 1
+        );
+      case "advance_totp_step":
+        return (
+          this.sql(
+            "UPDATE totp_registrations SET last_used_step = ? WHERE totp_registration_id = ? AND project_id = ? AND last_used_step < ?",
+          ).run(change.step, change.totpRegistrationId, change.projectId, change.step).changes === 1
+        );
+      case "enqueue_message": {
+        const m = change.message;
+        this.sql(
+          `INSERT INTO outbox_messages (message_id, project_id, channel, recipient, subject, body, html_body, locale, magic_links_token, code,
+             status, attempts, next_attempt_at, last_error, created_at, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(m.messageId, m.projectId, m.channel, m.recipient, m.subject, m.body, m.htmlBody, m.locale, m.magicLinksToken, m.code,
+          m.status, m.attempts, m.nextAttemptAt, m.lastError, m.createdAt, m.deliveredAt);
+        return true;
+      }
+      case "reset_failure_counter":
+        this.sql("DELETE FROM failure_counters WHERE project_id = ? AND key = ?").run(change.projectId, change.key);
+        return true;
+    }
+  }
+
+  findMembersByEmail(projectId: string, emailAddress: string): Promise<Member[]> {
+    return this.run(() =>
+      (
+        this.sql("SELECT * FROM members WHERE project_id = ? AND email_normalized = ? AND status <> 'deleted' ORDER BY seq").all(
+          projectId,
+          emailAddress.toLowerCase(),
+        ) as Row[]
+      ).map(memberFromRow),
+    );
+  }
+
+  findMemberById(projectId: string, memberId: string): Promise<Member | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM members WHERE member_id = ? AND project_id = ? AND status <> 'deleted'").get(memberId, projectId) as
+        | Row
+        | undefined;
+      return row ? memberFromRow(row) : null;
+    });
+  }
+
+  findIntermediateSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<IntermediateSession | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM intermediate_sessions WHERE token_hash = ? AND project_id = ?").get(tokenHash, projectId) as
+        | Row
+        | undefined;
+      return row ? intermediateSessionFromRow(row) : null;
+    });
+  }
+
+  findOneTimeSecretByHash(projectId: string, purpose: OneTimeSecretPurpose, secretHash: Buffer): Promise<OneTimeSecret | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT * FROM one_time_secrets WHERE secret_hash = ? AND project_id = ? AND purpose = ?").get(
+        secretHash,
+        projectId,
+        purpose,
+      ) as Row | undefined;
+      return row ? oneTimeSecretFromRow(row) : null;
+    });
+  }
+
+  findLatestOneTimeSecret(projectId: string, purpose: OneTimeSecretPurpose, subject: string): Promise<OneTimeSecret | null> {
+    return this.run(() => {
+      const row = this.sql(
+        `SELECT * FROM one_time_secrets WHERE project_id = ? AND purpose = ? AND subject = ? AND consumed_at IS NULL
+         ORDER BY created_at DESC LIMIT 1`,
+      ).get(projectId, purpose, subject) as Row | undefined;
+      return row ? oneTimeSecretFromRow(row) : null;
+    });
+  }
+
+  claimOneTimeSecretAttempt(projectId: string, secretId: string): Promise<number | null> {
+    return this.write(() => {
+      const row = this.sql(
+        `UPDATE one_time_secrets SET attempts = attempts + 1
+         WHERE secret_id = ? AND project_id = ? AND consumed_at IS NULL AND attempts < max_attempts RETURNING attempts`,
+      ).get(secretId, projectId) as Row | undefined;
+      return row ? Number(row.attempts) : null;
+    });
+  }
+
+  findMemberPasswordHash(projectId: string, memberId: string): Promise<string | null> {
+    return this.run(() => {
+      const row = this.sql("SELECT password_hash FROM member_passwords WHERE member_id = ? AND project_id = ?").get(memberId, projectId) as
+        | Row
+        | undefined;
+      return row ? String(row.password_hash) : null;
+    });
+  }
+
+  listTotpRegistrations(projectId: string, memberId: string): Promise<TotpRegistration[]> {
+    return this.run(() =>
+      (this.sql("SELECT * FROM totp_registrations WHERE member_id = ? AND project_id = ? ORDER BY created_at").all(memberId, projectId) as Row[]).map(
+        totpRegistrationFromRow,
+      ),
+    );
+  }
+
+  listRecoveryCodes(projectId: string, totpRegistrationId: string): Promise<RecoveryCode[]> {
+    return this.run(() =>
+      (
+        this.sql("SELECT * FROM recovery_codes WHERE totp_registration_id = ? AND project_id = ? ORDER BY recovery_code_id").all(
+          totpRegistrationId,
+          projectId,
+        ) as Row[]
+      ).map(recoveryCodeFromRow),
+    );
+  }
+
+  incrementFailureCounter(projectId: string, key: string, now: EpochMs): Promise<number> {
+    return this.write(() => {
+      const row = this.sql(
+        `INSERT INTO failure_counters (project_id, key, count, updated_at) VALUES (?, ?, 1, ?)
+         ON CONFLICT (project_id, key) DO UPDATE SET count = count + 1, updated_at = excluded.updated_at RETURNING count`,
+      ).get(projectId, key, now) as Row;
+      return Number(row.count);
+    });
+  }
+
+  getFailureCounter(projectId: string, key: string): Promise<number> {
+    return this.run(() => {
+      const row = this.sql("SELECT count FROM failure_counters WHERE project_id = ? AND key = ?").get(projectId, key) as Row | undefined;
+      return row ? Number(row.count) : 0;
+    });
+  }
+
+  hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
+    const windowStart = now - (now % windowMs);
+    return this.write(() => {
+      const row = this.sql(
+        `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
+           window_start = excluded.window_start
+         RETURNING count`,
+      ).get(key, windowStart) as Row;
+      const allowed = Number(row.count) <= limit;
+      return { allowed, retryAfterMs: allowed ? 0 : windowStart + windowMs - now };
+    });
+  }
+
+  // Outbox
+
+  claimOutboxMessages(now: EpochMs, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    return this.write(() =>
+      this.transaction(() => {
+        const rows = this.sql(
+          "SELECT * FROM outbox_messages WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+        ).all(now, limit) as Row[];
+        // The lease: push the due time forward so no other worker picks these up meanwhile.
+        for (const row of rows) {
+          this.sql("UPDATE outbox_messages SET next_attempt_at = ?, attempts = attempts + 1 WHERE message_id = ?").run(now + leaseMs, row.message_id);
+        }
+        return rows.map((row) => ({ ...outboxMessageFromRow(row), attempts: Number(row.attempts) + 1 }));
+      }),
+    );
+  }
+
+  markOutboxDelivered(messageId: string, now: EpochMs, redactBody: boolean): Promise<void> {
+    return this.write(() => {
+      this.sql(
+        `UPDATE outbox_messages SET status = 'delivered', delivered_at = ?, last_error = '',
+           body = CASE WHEN ? THEN '' ELSE body END, html_body = CASE WHEN ? THEN '' ELSE html_body END,
+           magic_links_token = CASE WHEN ? THEN NULL ELSE magic_links_token END, code = CASE WHEN ? THEN NULL ELSE code END
+         WHERE message_id = ?`,
+      ).run(now, redactBody ? 1 : 0, redactBody ? 1 : 0, redactBody ? 1 : 0, redactBody ? 1 : 0, messageId);
+    });
+  }
+
+  markOutboxFailed(messageId: string, error: string, nextAttemptAt: EpochMs | null): Promise<void> {
+    return this.write(() => {
+      this.sql(
+        `UPDATE outbox_messages SET last_error = ?, status = CASE WHEN ? IS NULL THEN 'failed' ELSE 'pending' END,
+           next_attempt_at = coalesce(?, next_attempt_at) WHERE message_id = ?`,
+      ).run(error.slice(0, 500), nextAttemptAt, nextAttemptAt, messageId);
+    });
+  }
+
+  listOutboxMessages(projectId: string, recipient: string, limit: number): Promise<OutboxMessage[]> {
+    return this.run(() =>
+      (
+        this.sql("SELECT * FROM outbox_messages WHERE project_id = ? AND recipient = ? ORDER BY created_at DESC, rowid DESC LIMIT ?").all(
+          projectId,
+          recipient,
+          limit,
+        ) as Row[]
+      ).map(outboxMessageFromRow),
+    );
+  }
+
+  countPendingOutboxMessages(): Promise<number> {
+    return this.run(() => Number((this.sql("SELECT count(*) AS n FROM outbox_messages WHERE status = 'pending'").get() as Row).n));
+  }
+
+  recordMemberDevice(sighting: {
+    projectId: string;
+    memberId: string;
+    visitorId: string;
+    ipAddress: string;
+    userAgent: string;
+    now: EpochMs;
+  }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> {
+    const { projectId, memberId, visitorId, ipAddress, userAgent, now } = sighting;
+    return this.write(() =>
+      this.transaction(() => {
+        const device = this.sql(
+          "SELECT first_seen_at FROM member_devices WHERE project_id = ? AND member_id = ? AND visitor_id = ?",
+        ).get(projectId, memberId, visitorId) as Row | undefined;
+        this.sql(
+          `INSERT INTO member_devices (project_id, member_id, visitor_id, ip_address, user_agent, first_seen_at, last_seen_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, member_id, visitor_id)
+           DO UPDATE SET ip_address = excluded.ip_address, user_agent = excluded.user_agent, last_seen_at = excluded.last_seen_at`,
+        ).run(projectId, memberId, visitorId, ipAddress, userAgent, now, now);
+        let ipFirstSeenAt: EpochMs | null = null;
+        if (ipAddress !== "") {
+          const ip = this.sql(
+            "SELECT first_seen_at FROM member_ip_addresses WHERE project_id = ? AND member_id = ? AND ip_address = ?",
+          ).get(projectId, memberId, ipAddress) as Row | undefined;
+          ipFirstSeenAt = ip ? Number(ip.first_seen_at) : null;
+          this.sql(
+            `INSERT INTO member_ip_addresses (project_id, member_id, ip_address, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (project_id, member_id, ip_address) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+          ).run(projectId, memberId, ipAddress, now, now);
+        }
+        return { visitorFirstSeenAt: device ? Number(device.first_seen_at) : null, ipFirstSeenAt };
+      }),
+    );
+  }
+
+  instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {
+    return this.write(() =>
+      this.transaction(() => {
+        const row = this.sql("SELECT value FROM instance_secrets WHERE name = ?").get(name) as Row | undefined;
+        if (row) return row.value as Buffer;
+        const value = create();
+        this.sql("INSERT INTO instance_secrets (name, value) VALUES (?, ?)").run(name, value);
+        return value;
+      }),
+    );
+  }
+
 }
 
 /** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
