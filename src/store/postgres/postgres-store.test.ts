@@ -152,15 +152,19 @@ if (!databaseUrl) {
     const backends = async (): Promise<number> =>
       Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1", [applicationName])).rows[0].n);
 
-    it("creates its tables in its own schema, with the migration recorded once", async () => {
+    it("creates its tables in its own schema, with each migration recorded once", async () => {
       const tables = await admin.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema]);
       assert.deepEqual(
         tables.rows.map((row) => row.table_name),
-        ["members", "organizations", "projects", "schema_migrations", "sessions", "signing_keys"],
+        [
+          "failure_counters", "instance_secrets", "intermediate_sessions", "member_devices", "member_ip_addresses", "member_passwords",
+          "members", "one_time_secrets", "organizations", "outbox_messages", "projects", "rate_limits", "recovery_codes",
+          "schema_migrations", "sessions", "signing_keys", "totp_registrations",
+        ],
       );
       await store.migrate();
-      const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations`);
-      assert.deepEqual(versions.rows, [{ version: 1 }]);
+      const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      assert.deepEqual(versions.rows, [{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     });
 
     it("stores in different schemas of one database do not see each other", async () => {

@@ -15,6 +15,7 @@ import type {
   Member,
   MemberStatus,
   OneTimeSecret,
+  OneTimeSecretPurpose,
   Organization,
   OutboxMessage,
   Project,
@@ -24,7 +25,7 @@ import type {
   TotpRegistration,
 } from "../../domain/types.js";
 import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
-import { StoreConflict, StoreUnavailable, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
+import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -152,6 +153,36 @@ const ORGANIZATION_COLUMNS = [
 
 const placeholders = (count: number): string => Array.from({ length: count }, (_, index) => `$${index + 1}`).join(", ");
 
+const INSERT_ORGANIZATION = `INSERT INTO organizations (${ORGANIZATION_COLUMNS.join(", ")}) VALUES (${placeholders(ORGANIZATION_COLUMNS.length)})`;
+const INSERT_MEMBER = `INSERT INTO members (${MEMBER_COLUMNS.join(", ")}) VALUES (${placeholders(MEMBER_COLUMNS.length)})`;
+
+/** Rewrites every column of a member but its ids and creation time; see updateMemberValues. */
+const UPDATE_MEMBER = `UPDATE members SET email_id = $3, email_address = $4, email_normalized = $5, email_address_verified = $6, status = $7,
+    name = $8, external_id = $9, trusted_metadata = $10, untrusted_metadata = $11, is_breakglass = $12, mfa_enrolled = $13,
+    mfa_phone_number = $14, mfa_phone_number_verified = $15, default_mfa_method = $16, totp_registration_id = $17,
+    member_password_id = $18, role_ids = $19, updated_at = $20
+  WHERE member_id = $1 AND project_id = $2`;
+
+function updateMemberValues(member: Member): unknown[] {
+  return [
+    member.memberId, member.projectId, member.emailId, member.emailAddress, member.emailAddress.toLowerCase(),
+    member.emailAddressVerified, member.status, member.name, member.externalId, json(member.trustedMetadata),
+    json(member.untrustedMetadata), member.isBreakglass, member.mfaEnrolled, member.mfaPhoneNumber,
+    member.mfaPhoneNumberVerified, member.defaultMfaMethod, member.totpRegistrationId, member.memberPasswordId,
+    json(member.roleIds), member.updatedAt,
+  ];
+}
+
+const INSERT_SESSION = `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at,
+    expires_at, revoked_at, factors, custom_claims, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+
+function sessionValues(session: Session, tokenHash: Buffer): unknown[] {
+  return [
+    session.sessionId, session.projectId, session.organizationId, session.memberId, tokenHash, session.startedAt,
+    session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
+  ];
+}
+
 function sessionFromRow(row: Row): Session {
   return {
     projectId: String(row.project_id),
@@ -179,6 +210,94 @@ function signingKeyFromRow(row: Row): SigningKey {
     activatedAt: intOrNull(row.activated_at),
     retiredAt: intOrNull(row.retired_at),
   };
+}
+
+/** '' in organization_id / member_id is an unbound (discovery) session, as on SQLite. */
+function intermediateSessionFromRow(row: Row): IntermediateSession {
+  return {
+    projectId: String(row.project_id),
+    intermediateSessionId: String(row.intermediate_session_id),
+    organizationId: row.organization_id === "" ? null : String(row.organization_id),
+    memberId: row.member_id === "" ? null : String(row.member_id),
+    emailAddress: String(row.email_address),
+    factors: row.factors,
+    createdAt: int(row.created_at),
+    expiresAt: int(row.expires_at),
+    consumedAt: intOrNull(row.consumed_at),
+  };
+}
+
+function oneTimeSecretFromRow(row: Row): OneTimeSecret {
+  return {
+    projectId: String(row.project_id),
+    secretId: String(row.secret_id),
+    purpose: String(row.purpose) as OneTimeSecretPurpose,
+    subject: String(row.subject),
+    secretHash: row.secret_hash as Buffer,
+    organizationId: textOrNull(row.organization_id),
+    memberId: textOrNull(row.member_id),
+    details: row.details,
+    attempts: int(row.attempts),
+    maxAttempts: int(row.max_attempts),
+    createdAt: int(row.created_at),
+    expiresAt: int(row.expires_at),
+    consumedAt: intOrNull(row.consumed_at),
+  };
+}
+
+function outboxMessageFromRow(row: Row): OutboxMessage {
+  return {
+    projectId: String(row.project_id),
+    messageId: String(row.message_id),
+    channel: String(row.channel) as OutboxMessage["channel"],
+    recipient: String(row.recipient),
+    subject: String(row.subject),
+    body: String(row.body),
+    htmlBody: String(row.html_body),
+    locale: String(row.locale),
+    magicLinksToken: textOrNull(row.magic_links_token),
+    code: textOrNull(row.code),
+    status: String(row.status) as OutboxMessage["status"],
+    attempts: int(row.attempts),
+    nextAttemptAt: int(row.next_attempt_at),
+    lastError: String(row.last_error),
+    createdAt: int(row.created_at),
+    deliveredAt: intOrNull(row.delivered_at),
+  };
+}
+
+function totpRegistrationFromRow(row: Row): TotpRegistration {
+  return {
+    projectId: String(row.project_id),
+    totpRegistrationId: String(row.totp_registration_id),
+    memberId: String(row.member_id),
+    sealedSecret: String(row.sealed_secret),
+    verified: row.verified === true,
+    lastUsedStep: int(row.last_used_step),
+    createdAt: int(row.created_at),
+    expiresAt: intOrNull(row.expires_at),
+  };
+}
+
+function recoveryCodeFromRow(row: Row): RecoveryCode {
+  return {
+    projectId: String(row.project_id),
+    recoveryCodeId: String(row.recovery_code_id),
+    totpRegistrationId: String(row.totp_registration_id),
+    memberId: String(row.member_id),
+    codeHash: row.code_hash as Buffer,
+    consumedAt: intOrNull(row.consumed_at),
+  };
+}
+
+/** Thrown inside a commit's transaction to roll it back when a precondition does not hold. */
+class PreconditionFailed extends Error {
+  constructor(
+    readonly index: number,
+    readonly kind: Change["kind"],
+  ) {
+    super(`precondition failed: ${kind}`);
+  }
 }
 
 /** Unique constraints (index names in 001_core.sql) that callers are told about. */
@@ -455,10 +574,7 @@ export class PostgresStore implements Store {
   // Organizations
 
   async insertOrganization(org: Organization): Promise<void> {
-    await this.execute(
-      `INSERT INTO organizations (${ORGANIZATION_COLUMNS.join(", ")}) VALUES (${placeholders(ORGANIZATION_COLUMNS.length)})`,
-      organizationValues(org),
-    );
+    await this.execute(INSERT_ORGANIZATION, organizationValues(org));
   }
 
   async findOrganization(projectId: string, ref: string): Promise<Organization | null> {
@@ -520,7 +636,7 @@ export class PostgresStore implements Store {
   // Members
 
   async insertMember(member: Member): Promise<void> {
-    await this.execute(`INSERT INTO members (${MEMBER_COLUMNS.join(", ")}) VALUES (${placeholders(MEMBER_COLUMNS.length)})`, memberValues(member));
+    await this.execute(INSERT_MEMBER, memberValues(member));
   }
 
   async findMember(projectId: string, organizationId: string, ref: string): Promise<Member | null> {
@@ -541,20 +657,7 @@ export class PostgresStore implements Store {
   }
 
   async updateMember(member: Member): Promise<void> {
-    await this.execute(
-      `UPDATE members SET email_id = $3, email_address = $4, email_normalized = $5, email_address_verified = $6, status = $7,
-         name = $8, external_id = $9, trusted_metadata = $10, untrusted_metadata = $11, is_breakglass = $12, mfa_enrolled = $13,
-         mfa_phone_number = $14, mfa_phone_number_verified = $15, default_mfa_method = $16, totp_registration_id = $17,
-         member_password_id = $18, role_ids = $19, updated_at = $20
-       WHERE member_id = $1 AND project_id = $2`,
-      [
-        member.memberId, member.projectId, member.emailId, member.emailAddress, member.emailAddress.toLowerCase(),
-        member.emailAddressVerified, member.status, member.name, member.externalId, json(member.trustedMetadata),
-        json(member.untrustedMetadata), member.isBreakglass, member.mfaEnrolled, member.mfaPhoneNumber,
-        member.mfaPhoneNumberVerified, member.defaultMfaMethod, member.totpRegistrationId, member.memberPasswordId,
-        json(member.roleIds), member.updatedAt,
-      ],
-    );
+    await this.execute(UPDATE_MEMBER, updateMemberValues(member));
   }
 
   async deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean> {
@@ -590,14 +693,7 @@ export class PostgresStore implements Store {
   // Sessions
 
   async insertSession(session: Session, tokenHash: Buffer): Promise<void> {
-    await this.execute(
-      `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at, expires_at,
-         revoked_at, factors, custom_claims, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        session.sessionId, session.projectId, session.organizationId, session.memberId, tokenHash, session.startedAt,
-        session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
-      ],
-    );
+    await this.execute(INSERT_SESSION, sessionValues(session, tokenHash));
   }
 
   async findSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<Session | null> {
@@ -651,31 +747,399 @@ export class PostgresStore implements Store {
     );
   }
 
-  // Authentication steps: not yet implemented on PostgreSQL (the merge of main added them to Store).
+  // Authentication steps
 
-  commit(): Promise<CommitResult> { return notYet("commit"); }
-  findMembersByEmail(): Promise<Member[]> { return notYet("findMembersByEmail"); }
-  findMemberById(): Promise<Member | null> { return notYet("findMemberById"); }
-  findIntermediateSessionByTokenHash(): Promise<IntermediateSession | null> { return notYet("findIntermediateSessionByTokenHash"); }
-  findOneTimeSecretByHash(): Promise<OneTimeSecret | null> { return notYet("findOneTimeSecretByHash"); }
-  findLatestOneTimeSecret(): Promise<OneTimeSecret | null> { return notYet("findLatestOneTimeSecret"); }
-  claimOneTimeSecretAttempt(): Promise<number | null> { return notYet("claimOneTimeSecretAttempt"); }
-  findMemberPasswordHash(): Promise<string | null> { return notYet("findMemberPasswordHash"); }
-  listTotpRegistrations(): Promise<TotpRegistration[]> { return notYet("listTotpRegistrations"); }
-  listRecoveryCodes(): Promise<RecoveryCode[]> { return notYet("listRecoveryCodes"); }
-  incrementFailureCounter(): Promise<number> { return notYet("incrementFailureCounter"); }
-  getFailureCounter(): Promise<number> { return notYet("getFailureCounter"); }
-  hitRateLimit(): Promise<{ allowed: boolean; retryAfterMs: number }> { return notYet("hitRateLimit"); }
-  claimOutboxMessages(): Promise<OutboxMessage[]> { return notYet("claimOutboxMessages"); }
-  markOutboxDelivered(): Promise<void> { return notYet("markOutboxDelivered"); }
-  markOutboxFailed(): Promise<void> { return notYet("markOutboxFailed"); }
-  listOutboxMessages(): Promise<OutboxMessage[]> { return notYet("listOutboxMessages"); }
-  countPendingOutboxMessages(): Promise<number> { return notYet("countPendingOutboxMessages"); }
-  recordMemberDevice(): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> { return notYet("recordMemberDevice"); }
-  instanceSecret(): Promise<Buffer> { return notYet("instanceSecret"); }
+  async commit(changes: Change[]): Promise<CommitResult> {
+    try {
+      await this.transaction(async (client) => {
+        for (const [index, change] of changes.entries()) {
+          if (!(await this.applyChange(client, change))) throw new PreconditionFailed(index, change.kind);
+        }
+      });
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof PreconditionFailed) return { ok: false, failed: error.kind, index: error.index };
+      throw error;
+    }
+  }
+
+  /**
+   * Applies one change inside the open transaction; false when its precondition does not hold.
+   * Every precondition is the WHERE clause of the statement that takes the row lock, so a
+   * concurrent writer that commits first is seen (READ COMMITTED re-checks the WHERE clause on
+   * the row version it waited for) and two commits never both consume one row.
+   */
+  private async applyChange(client: PoolClient, change: Change): Promise<boolean> {
+    const run = async (text: string, values: unknown[]): Promise<number> => (await client.query(text, values)).rowCount ?? 0;
+    switch (change.kind) {
+      case "insert_one_time_secret": {
+        const secret = change.secret;
+        if (change.supersedePrevious) {
+          await run("UPDATE one_time_secrets SET consumed_at = $1 WHERE project_id = $2 AND purpose = $3 AND subject = $4 AND consumed_at IS NULL", [
+            secret.createdAt,
+            secret.projectId,
+            secret.purpose,
+            secret.subject,
+          ]);
+        }
+        await run(
+          `INSERT INTO one_time_secrets (secret_id, project_id, purpose, subject, secret_hash, organization_id, member_id, details,
+             attempts, max_attempts, created_at, expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [
+            secret.secretId, secret.projectId, secret.purpose, secret.subject, secret.secretHash, secret.organizationId, secret.memberId,
+            json(secret.details), secret.attempts, secret.maxAttempts, secret.createdAt, secret.expiresAt, secret.consumedAt,
+          ],
+        );
+        return true;
+      }
+      case "consume_one_time_secret":
+        return (
+          (await run(
+            "UPDATE one_time_secrets SET consumed_at = $1 WHERE secret_id = $2 AND project_id = $3 AND consumed_at IS NULL AND expires_at > $1",
+            [change.now, change.secretId, change.projectId],
+          )) === 1
+        );
+      case "insert_intermediate_session": {
+        const ist = change.intermediateSession;
+        await run(
+          `INSERT INTO intermediate_sessions (intermediate_session_id, project_id, organization_id, member_id, email_address, token_hash,
+             factors, created_at, expires_at, consumed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            ist.intermediateSessionId, ist.projectId, ist.organizationId ?? "", ist.memberId ?? "", ist.emailAddress, change.tokenHash,
+            json(ist.factors), ist.createdAt, ist.expiresAt, ist.consumedAt,
+          ],
+        );
+        return true;
+      }
+      case "update_live_intermediate_session":
+        return (
+          (await run(
+            `UPDATE intermediate_sessions SET factors = $1, organization_id = coalesce($2, organization_id), member_id = coalesce($3, member_id)
+             WHERE intermediate_session_id = $4 AND project_id = $5 AND consumed_at IS NULL AND expires_at > $6`,
+            [
+              json(change.factors), change.bindTo?.organizationId ?? null, change.bindTo?.memberId ?? null,
+              change.intermediateSessionId, change.projectId, change.now,
+            ],
+          )) === 1
+        );
+      case "consume_intermediate_session":
+        return (
+          (await run(
+            `UPDATE intermediate_sessions SET consumed_at = $1 WHERE intermediate_session_id = $2 AND project_id = $3
+             AND consumed_at IS NULL AND expires_at > $1`,
+            [change.now, change.intermediateSessionId, change.projectId],
+          )) === 1
+        );
+      case "insert_session":
+        await client.query(INSERT_SESSION, sessionValues(change.session, change.tokenHash));
+        return true;
+      case "update_live_session":
+        return (
+          (await run(
+            `UPDATE sessions SET last_accessed_at = $1, factors = coalesce($2::json, factors), expires_at = coalesce($3::bigint, expires_at),
+               custom_claims = coalesce($4::json, custom_claims)
+             WHERE session_id = $5 AND project_id = $6 AND revoked_at IS NULL AND expires_at > $1`,
+            [
+              change.now, change.factors ? json(change.factors) : null, change.expiresAt ?? null,
+              change.customClaims ? json(change.customClaims) : null, change.sessionId, change.projectId,
+            ],
+          )) === 1
+        );
+      case "require_live_session":
+        // FOR SHARE: a revoke that is under way (it holds the row) is waited for and then seen, and a
+        // revoke that comes later waits for this commit. Either way nothing is written on the
+        // strength of a session whose revocation committed first.
+        return (
+          (await run("SELECT 1 FROM sessions WHERE session_id = $1 AND project_id = $2 AND revoked_at IS NULL AND expires_at > $3 FOR SHARE", [
+            change.sessionId,
+            change.projectId,
+            change.now,
+          ])) === 1
+        );
+      case "insert_organization":
+        await client.query(INSERT_ORGANIZATION, organizationValues(change.organization));
+        return true;
+      case "insert_member":
+        await client.query(INSERT_MEMBER, memberValues(change.member));
+        return true;
+      case "update_member":
+        return (await run(UPDATE_MEMBER, updateMemberValues(change.member))) === 1;
+      case "set_member_password":
+        await run(
+          `INSERT INTO member_passwords (member_id, project_id, member_password_id, password_hash, updated_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (member_id) DO UPDATE SET member_password_id = excluded.member_password_id,
+             password_hash = excluded.password_hash, updated_at = excluded.updated_at`,
+          [change.memberId, change.projectId, change.memberPasswordId, change.passwordHash, change.now],
+        );
+        return true;
+      case "delete_member_password":
+        await run("DELETE FROM member_passwords WHERE member_id = $1 AND project_id = $2", [change.memberId, change.projectId]);
+        return true;
+      case "save_totp_registration": {
+        const r = change.registration;
+        await run(
+          `INSERT INTO totp_registrations (totp_registration_id, project_id, member_id, sealed_secret, verified, last_used_step, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (totp_registration_id) DO UPDATE SET verified = excluded.verified, expires_at = excluded.expires_at`,
+          [r.totpRegistrationId, r.projectId, r.memberId, r.sealedSecret, r.verified, r.lastUsedStep, r.createdAt, r.expiresAt],
+        );
+        return true;
+      }
+      case "delete_totp_registrations":
+        await run("DELETE FROM recovery_codes WHERE member_id = $1 AND project_id = $2", [change.memberId, change.projectId]);
+        await run("DELETE FROM totp_registrations WHERE member_id = $1 AND project_id = $2", [change.memberId, change.projectId]);
+        return true;
+      case "replace_recovery_codes":
+        await run("DELETE FROM recovery_codes WHERE totp_registration_id = $1 AND project_id = $2", [change.totpRegistrationId, change.projectId]);
+        for (const code of change.codes) {
+          await run(
+            `INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, consumed_at)
+             VALUES ($1, $2, $3, $4, $5, $6)`,
+            [code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.consumedAt],
+          );
+        }
+        return true;
+      case "consume_recovery_code":
+        return (
+          (await run("UPDATE recovery_codes SET consumed_at = $1 WHERE recovery_code_id = $2 AND project_id = $3 AND consumed_at IS NULL", [
+            change.now,
+            change.recoveryCodeId,
+            change.projectId,
+          ])) === 1
+        );
+      case "advance_totp_step":
+        return (
+          (await run(
+            "UPDATE totp_registrations SET last_used_step = $1 WHERE totp_registration_id = $2 AND project_id = $3 AND last_used_step < $1",
+            [change.step, change.totpRegistrationId, change.projectId],
+          )) === 1
+        );
+      case "enqueue_message": {
+        const m = change.message;
+        await run(
+          `INSERT INTO outbox_messages (message_id, project_id, channel, recipient, subject, body, html_body, locale, magic_links_token, code,
+             status, attempts, next_attempt_at, last_error, created_at, delivered_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+          [
+            m.messageId, m.projectId, m.channel, m.recipient, m.subject, m.body, m.htmlBody, m.locale, m.magicLinksToken, m.code,
+            m.status, m.attempts, m.nextAttemptAt, m.lastError, m.createdAt, m.deliveredAt,
+          ],
+        );
+        return true;
+      }
+      case "reset_failure_counter":
+        await run("DELETE FROM failure_counters WHERE project_id = $1 AND key = $2", [change.projectId, change.key]);
+        return true;
+    }
+  }
+
+  async findMembersByEmail(projectId: string, emailAddress: string): Promise<Member[]> {
+    return (
+      await this.query("SELECT * FROM members WHERE project_id = $1 AND email_normalized = $2 AND status <> 'deleted' ORDER BY seq", [
+        projectId,
+        emailAddress.toLowerCase(),
+      ])
+    ).map(memberFromRow);
+  }
+
+  async findMemberById(projectId: string, memberId: string): Promise<Member | null> {
+    const [row] = await this.query("SELECT * FROM members WHERE member_id = $1 AND project_id = $2 AND status <> 'deleted'", [memberId, projectId]);
+    return row ? memberFromRow(row) : null;
+  }
+
+  async findIntermediateSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<IntermediateSession | null> {
+    const [row] = await this.query("SELECT * FROM intermediate_sessions WHERE token_hash = $1 AND project_id = $2", [tokenHash, projectId]);
+    return row ? intermediateSessionFromRow(row) : null;
+  }
+
+  async findOneTimeSecretByHash(projectId: string, purpose: OneTimeSecretPurpose, secretHash: Buffer): Promise<OneTimeSecret | null> {
+    const [row] = await this.query("SELECT * FROM one_time_secrets WHERE secret_hash = $1 AND project_id = $2 AND purpose = $3", [
+      secretHash,
+      projectId,
+      purpose,
+    ]);
+    return row ? oneTimeSecretFromRow(row) : null;
+  }
+
+  async findLatestOneTimeSecret(projectId: string, purpose: OneTimeSecretPurpose, subject: string): Promise<OneTimeSecret | null> {
+    const [row] = await this.query(
+      `SELECT * FROM one_time_secrets WHERE project_id = $1 AND purpose = $2 AND subject = $3 AND consumed_at IS NULL
+       ORDER BY created_at DESC, secret_id DESC LIMIT 1`,
+      [projectId, purpose, subject],
+    );
+    return row ? oneTimeSecretFromRow(row) : null;
+  }
+
+  async claimOneTimeSecretAttempt(projectId: string, secretId: string): Promise<number | null> {
+    // One statement: concurrent claims queue on the row lock and each re-checks the budget on the
+    // version the previous one committed, so at most max_attempts claims ever succeed.
+    const [row] = await this.query(
+      `UPDATE one_time_secrets SET attempts = attempts + 1
+       WHERE secret_id = $1 AND project_id = $2 AND consumed_at IS NULL AND attempts < max_attempts RETURNING attempts`,
+      [secretId, projectId],
+    );
+    return row ? int(row.attempts) : null;
+  }
+
+  async findMemberPasswordHash(projectId: string, memberId: string): Promise<string | null> {
+    const [row] = await this.query("SELECT password_hash FROM member_passwords WHERE member_id = $1 AND project_id = $2", [memberId, projectId]);
+    return row ? String(row.password_hash) : null;
+  }
+
+  async listTotpRegistrations(projectId: string, memberId: string): Promise<TotpRegistration[]> {
+    return (
+      await this.query("SELECT * FROM totp_registrations WHERE member_id = $1 AND project_id = $2 ORDER BY created_at, totp_registration_id", [
+        memberId,
+        projectId,
+      ])
+    ).map(totpRegistrationFromRow);
+  }
+
+  async listRecoveryCodes(projectId: string, totpRegistrationId: string): Promise<RecoveryCode[]> {
+    return (
+      await this.query("SELECT * FROM recovery_codes WHERE totp_registration_id = $1 AND project_id = $2 ORDER BY recovery_code_id", [
+        totpRegistrationId,
+        projectId,
+      ])
+    ).map(recoveryCodeFromRow);
+  }
+
+  async incrementFailureCounter(projectId: string, key: string, now: EpochMs): Promise<number> {
+    const [row] = await this.query(
+      `INSERT INTO failure_counters (project_id, key, count, updated_at) VALUES ($1, $2, 1, $3)
+       ON CONFLICT (project_id, key) DO UPDATE SET count = failure_counters.count + 1, updated_at = excluded.updated_at RETURNING count`,
+      [projectId, key, now],
+    );
+    return int(row?.count);
+  }
+
+  async getFailureCounter(projectId: string, key: string): Promise<number> {
+    const [row] = await this.query("SELECT count FROM failure_counters WHERE project_id = $1 AND key = $2", [projectId, key]);
+    return row ? int(row.count) : 0;
+  }
+
+  async hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
+    const windowStart = now - (now % windowMs);
+    // One upsert: concurrent hits queue on the row and each counts on the version the previous one
+    // committed. A later window starts over at 1; a hit from an earlier window (a node whose clock
+    // is behind) counts against the current window instead of resetting it.
+    const [row] = await this.query(
+      `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
+       ON CONFLICT (key) DO UPDATE SET
+         count = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.count + 1 END,
+         window_start = greatest(rate_limits.window_start, excluded.window_start)
+       RETURNING count, window_start`,
+      [key, windowStart],
+    );
+    const allowed = int(row?.count) <= limit;
+    return { allowed, retryAfterMs: allowed ? 0 : int(row?.window_start) + windowMs - now };
+  }
+
+  // Outbox
+
+  async claimOutboxMessages(now: EpochMs, leaseMs: number, limit: number): Promise<OutboxMessage[]> {
+    // SKIP LOCKED: rows another node is claiming right now are passed over rather than waited for,
+    // and a row whose lease another node committed meanwhile fails the re-checked WHERE clause.
+    // So concurrent claims on any number of nodes split the due messages without overlap.
+    const rows = await this.query(
+      `WITH due AS (
+         SELECT message_id, next_attempt_at FROM outbox_messages
+         WHERE status = 'pending' AND next_attempt_at <= $1
+         ORDER BY next_attempt_at, seq LIMIT $3
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE outbox_messages o SET next_attempt_at = $1::bigint + $2::bigint, attempts = o.attempts + 1
+       FROM due WHERE o.message_id = due.message_id
+       RETURNING o.*, due.next_attempt_at AS due_at`,
+      [now, leaseMs, limit],
+    );
+    // The claimed copy carries this delivery's attempt number and the time it fell due, as on SQLite.
+    return rows
+      .sort((a, b) => int(a.due_at) - int(b.due_at) || int(a.seq) - int(b.seq))
+      .map((row) => ({ ...outboxMessageFromRow(row), nextAttemptAt: int(row.due_at) }));
+  }
+
+  async markOutboxDelivered(messageId: string, now: EpochMs, redactBody: boolean): Promise<void> {
+    await this.execute(
+      `UPDATE outbox_messages SET status = 'delivered', delivered_at = $1, last_error = '',
+         body = CASE WHEN $2 THEN '' ELSE body END, html_body = CASE WHEN $2 THEN '' ELSE html_body END,
+         magic_links_token = CASE WHEN $2 THEN NULL ELSE magic_links_token END, code = CASE WHEN $2 THEN NULL ELSE code END
+       WHERE message_id = $3`,
+      [now, redactBody, messageId],
+    );
+  }
+
+  async markOutboxFailed(messageId: string, error: string, nextAttemptAt: EpochMs | null): Promise<void> {
+    await this.execute(
+      `UPDATE outbox_messages SET last_error = $1, status = CASE WHEN $2::bigint IS NULL THEN 'failed' ELSE 'pending' END,
+         next_attempt_at = coalesce($2::bigint, next_attempt_at) WHERE message_id = $3`,
+      [error.slice(0, 500), nextAttemptAt, messageId],
+    );
+  }
+
+  async listOutboxMessages(projectId: string, recipient: string, limit: number): Promise<OutboxMessage[]> {
+    return (
+      await this.query("SELECT * FROM outbox_messages WHERE project_id = $1 AND recipient = $2 ORDER BY created_at DESC, seq DESC LIMIT $3", [
+        projectId,
+        recipient,
+        limit,
+      ])
+    ).map(outboxMessageFromRow);
+  }
+
+  async countPendingOutboxMessages(): Promise<number> {
+    const [row] = await this.query("SELECT count(*) AS n FROM outbox_messages WHERE status = 'pending'");
+    return int(row?.n);
+  }
+
+  async recordMemberDevice(sighting: {
+    projectId: string;
+    memberId: string;
+    visitorId: string;
+    ipAddress: string;
+    userAgent: string;
+    now: EpochMs;
+  }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }> {
+    const { projectId, memberId, visitorId, ipAddress, userAgent, now } = sighting;
+    // Each upsert reports whether it inserted the row (xmax = 0 on a freshly inserted version) and
+    // the row's first sighting, which the update leaves alone: two sightings racing on a new device
+    // see one "new" and one "first seen at", as they would one after the other.
+    return this.transaction(async (client) => {
+      const device = (
+        await client.query(
+          `INSERT INTO member_devices (project_id, member_id, visitor_id, ip_address, user_agent, first_seen_at, last_seen_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (project_id, member_id, visitor_id)
+           DO UPDATE SET ip_address = excluded.ip_address, user_agent = excluded.user_agent, last_seen_at = excluded.last_seen_at
+           RETURNING first_seen_at, (xmax = 0) AS inserted`,
+          [projectId, memberId, visitorId, ipAddress, userAgent, now],
+        )
+      ).rows[0] as Row;
+      let ipFirstSeenAt: EpochMs | null = null;
+      if (ipAddress !== "") {
+        const ip = (
+          await client.query(
+            `INSERT INTO member_ip_addresses (project_id, member_id, ip_address, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (project_id, member_id, ip_address) DO UPDATE SET last_seen_at = excluded.last_seen_at
+             RETURNING first_seen_at, (xmax = 0) AS inserted`,
+            [projectId, memberId, ipAddress, now],
+          )
+        ).rows[0] as Row;
+        ipFirstSeenAt = ip.inserted === true ? null : int(ip.first_seen_at);
+      }
+      return { visitorFirstSeenAt: device.inserted === true ? null : int(device.first_seen_at), ipFirstSeenAt };
+    });
+  }
+
+  async instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {
+    const [existing] = await this.query("SELECT value FROM instance_secrets WHERE name = $1", [name]);
+    if (existing) return existing.value as Buffer;
+    // Several nodes may create it at once: the first insert wins and everyone reads the winner.
+    await this.execute("INSERT INTO instance_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", [name, create()]);
+    const [row] = await this.query("SELECT value FROM instance_secrets WHERE name = $1", [name]);
+    if (!row) throw new Error(`instance secret ${name} vanished after it was created`);
+    return row.value as Buffer;
+  }
 }
-
-const notYet = (method: string): Promise<never> => Promise.reject(new Error(`PostgresStore.${method} is not implemented yet`));
 
 /** Keyset pagination over rows ordered by `seq`, filtering with `matches` (as the SQLite adapter does). */
 function paginate<T>(rows: Row[], toItem: (row: Row) => T, matches: (item: T) => boolean, cursor: string | null, limit: number): Page<T> {
