@@ -5,7 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Member, Organization, OrganizationSettings, Project, Session, SigningKey, SigningKeyState } from "../../domain/types.js";
+import type {
+  AuthenticationFactor,
+  IntermediateSession,
+  Member,
+  OneTimeSecret,
+  Organization,
+  OrganizationSettings,
+  OutboxMessage,
+  Project,
+  RecoveryCode,
+  Session,
+  SigningKey,
+  SigningKeyState,
+  TotpRegistration,
+} from "../../domain/types.js";
 import { StoreConflict } from "../store.js";
 
 /** 2026-01-15T10:00:00.123Z: a realistic instant with milliseconds that must survive storage. */
@@ -151,6 +165,98 @@ export function signingKey(projectId: string, state: SigningKeyState, overrides:
     retiredAt: state === "retired" ? T0 : null,
     ...overrides,
   };
+}
+
+/** A factor as sessions and intermediate sessions carry them. */
+export function factor(owner: Member, type = "magic_link", at = "2026-01-15T10:00:00Z"): AuthenticationFactor {
+  return {
+    type,
+    delivery_method: "email",
+    last_authenticated_at: at,
+    email_factor: { email_id: owner.emailId, email_address: owner.emailAddress },
+  };
+}
+
+/** An intermediate session of `owner`, or with `owner` null a discovery session bound only to an email. */
+export function intermediateSession(owner: Member | null, overrides: Partial<IntermediateSession> = {}): IntermediateSession {
+  return {
+    projectId: owner?.projectId ?? uid("project-test"),
+    intermediateSessionId: uid("intermediate-session-test"),
+    organizationId: owner?.organizationId ?? null,
+    memberId: owner?.memberId ?? null,
+    emailAddress: owner?.emailAddress ?? `Discovery.${randomUUID().slice(-12)}@Example.com`,
+    factors: owner ? [factor(owner)] : [],
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
+    consumedAt: null,
+    ...overrides,
+  };
+}
+
+export function oneTimeSecret(projectId: string, overrides: Partial<OneTimeSecret> = {}): OneTimeSecret {
+  return {
+    projectId,
+    secretId: uid("secret-test"),
+    purpose: "email_otp",
+    subject: uid("subject"),
+    secretHash: tokenHash(),
+    organizationId: uid("organization-test"),
+    memberId: uid("member-test"),
+    details: { redirect: "https://example.com/cb?a=1&b=2", locale: "pt-br", nested: { nul: "x\u0000y", list: [1, null] } },
+    attempts: 0,
+    maxAttempts: 5,
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
+    consumedAt: null,
+    ...overrides,
+  };
+}
+
+export function outboxMessage(projectId: string, overrides: Partial<OutboxMessage> = {}): OutboxMessage {
+  return {
+    projectId,
+    messageId: uid("message-test"),
+    channel: "email",
+    recipient: `Recipient.${randomUUID().slice(-12)}@Example.com`,
+    subject: "Your login link — ünïcødé",
+    body: "sealed:text-body",
+    htmlBody: "sealed:html-body",
+    locale: "en",
+    magicLinksToken: "token-abc",
+    code: "123456",
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: T0,
+    lastError: "",
+    createdAt: T0,
+    deliveredAt: null,
+    ...overrides,
+  };
+}
+
+export function totpRegistration(owner: Member, overrides: Partial<TotpRegistration> = {}): TotpRegistration {
+  return {
+    projectId: owner.projectId,
+    totpRegistrationId: uid("totp-test"),
+    memberId: owner.memberId,
+    sealedSecret: `sealed:${randomBytes(20).toString("base64")}`,
+    verified: false,
+    lastUsedStep: 0,
+    createdAt: T0,
+    expiresAt: T0 + 10 * MINUTE,
+    ...overrides,
+  };
+}
+
+export function recoveryCodes(registration: TotpRegistration, count = 3): RecoveryCode[] {
+  return Array.from({ length: count }, (_, index) => ({
+    projectId: registration.projectId,
+    recoveryCodeId: `${registration.totpRegistrationId}-code-${index}`,
+    totpRegistrationId: registration.totpRegistrationId,
+    memberId: registration.memberId,
+    codeHash: tokenHash(),
+    consumedAt: null,
+  }));
 }
 
 /** Asserts that `promise` rejects with a StoreConflict naming `constraint`. */

@@ -45,3 +45,27 @@ export function freshStore(makeStore: StoreFactory): () => Store {
     return handle.store;
   };
 }
+
+/**
+ * Like `freshStore`, but several stores on the one fresh database, as several nodes would have:
+ * the first is migrated, the others come from `reopen()`. An adapter without `reopen()` gets the
+ * one store `count` times (the cases still race calls, only not across connections).
+ */
+export function freshNodes(makeStore: StoreFactory, count: number): () => Store[] {
+  let handle: StoreHandle | undefined;
+  const nodes: Store[] = [];
+  before(async () => {
+    handle = await makeStore();
+    await handle.store.migrate();
+    nodes.push(handle.store);
+    for (let index = 1; index < count; index++) nodes.push(handle.reopen ? await handle.reopen() : handle.store);
+  });
+  after(async () => {
+    for (const node of nodes.slice(1)) if (node !== handle?.store) await node.close();
+    await handle?.cleanup();
+  });
+  return () => {
+    if (!handle) throw new Error("the stores are opened in before(); use them inside tests only");
+    return nodes;
+  };
+}

@@ -8,9 +8,12 @@
  * });
  */
 import { describe } from "node:test";
+import { authenticationConcurrencyContract } from "./authentication-concurrency.js";
+import { authenticationContract } from "./authentication.js";
 import { concurrencyContract } from "./concurrency.js";
 import type { StoreContractOptions, StoreFactory } from "./harness.js";
 import { lifecycleContract } from "./lifecycle.js";
+import { limitsAndOutboxContract } from "./limits-and-outbox.js";
 import { membersContract } from "./members.js";
 import { organizationsContract } from "./organizations.js";
 import { projectsAndKeysContract } from "./projects-and-keys.js";
@@ -26,6 +29,9 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     organizationsContract(makeStore);
     membersContract(makeStore);
     sessionsContract(makeStore);
+    authenticationContract(makeStore);
+    limitsAndOutboxContract(makeStore);
     concurrencyContract(makeStore);
+    authenticationConcurrencyContract(makeStore);
   });
 }
