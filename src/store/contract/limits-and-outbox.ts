@@ -61,6 +61,22 @@ export function limitsAndOutboxContract(makeStore: StoreFactory): void {
       assert.deepEqual(await store().hitRateLimit(key, windowMs, 3, next + windowMs - 1), { allowed: true, retryAfterMs: 0 });
       assert.deepEqual(await store().hitRateLimit(key, windowMs, 3, next + windowMs - 1), { allowed: false, retryAfterMs: 1 });
     });
+
+    it("a hit stamped in an earlier window (a node whose clock is behind) counts against the current window instead of resetting it", async () => {
+      const key = uid("sms-send");
+      const windowMs = MINUTE;
+      const boundary = T0 - (T0 % windowMs) + windowMs;
+      const allowed: boolean[] = [];
+      // Two nodes, one a little behind, alternate across the boundary: 6 hits with a limit of 3 in
+      // the new window must not all pass by each resetting the other's window.
+      for (let index = 0; index < 6; index++) {
+        const now = index % 2 === 0 ? boundary + 10 : boundary - 10;
+        allowed.push((await store().hitRateLimit(key, windowMs, 3, now)).allowed);
+      }
+      assert.deepEqual(allowed, [true, true, true, false, false, false]);
+      const late = await store().hitRateLimit(key, windowMs, 3, boundary - 10);
+      assert.deepEqual(late, { allowed: false, retryAfterMs: windowMs + 10 });
+    });
   });
 
   // Claims see every project's messages, so each outbox case has a database of its own.

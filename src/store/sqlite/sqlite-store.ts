@@ -939,15 +939,17 @@ export class SqliteStore implements Store {
   hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
     const windowStart = now - (now % windowMs);
     return this.write(() => {
+      // A later window starts over at 1; a hit stamped in an earlier window (a node whose clock is
+      // behind) counts against the current window instead of resetting it.
       const row = this.sql(
         `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
          ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
-           window_start = excluded.window_start
-         RETURNING count`,
+           count = CASE WHEN excluded.window_start > window_start THEN 1 ELSE count + 1 END,
+           window_start = max(window_start, excluded.window_start)
+         RETURNING count, window_start`,
       ).get(key, windowStart) as Row;
       const allowed = Number(row.count) <= limit;
-      return { allowed, retryAfterMs: allowed ? 0 : windowStart + windowMs - now };
+      return { allowed, retryAfterMs: allowed ? 0 : Number(row.window_start) + windowMs - now };
     });
   }
 
