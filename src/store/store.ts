@@ -141,6 +141,7 @@ export interface Store {
   findMember(projectId: string, organizationId: string, idOrExternalId: string): Promise<Member | null>;
   /** Case-insensitive email match within one organization; deleted members are not found. */
   findMemberByEmail(projectId: string, organizationId: string, emailAddress: string): Promise<Member | null>;
+  /** Rewrites a member's mutable fields; a deleted member is left deleted (nothing is written). */
   updateMember(member: Member): Promise<void>;
   /** Marks the member deleted and revokes its sessions. */
   deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean>;

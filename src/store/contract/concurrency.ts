@@ -137,6 +137,19 @@ export function concurrencyContract(makeStore: StoreFactory): void {
       }
     });
 
+    it("updateMember racing deleteMember never leaves the member undeleted", async () => {
+      const org = await newOrganization(store());
+      const owners = await Promise.all(times(10, () => memberWithSessions(store(), org, 1)));
+      await Promise.all(
+        owners.flatMap(({ owner }) => [
+          store().updateMember({ ...owner, name: "Renamed", updatedAt: T0 + 5 }),
+          store().deleteMember(owner.projectId, owner.memberId, T0 + 6),
+          store().updateMember({ ...owner, name: "Renamed again", updatedAt: T0 + 7 }),
+        ]),
+      );
+      for (const { owner } of owners) assert.equal(await store().findMemberById(owner.projectId, owner.memberId), null);
+    });
+
     it("parallel rotations of one project apply one after another: one current, one next, the rest retired", async () => {
       const p = project();
       await store().insertProject(p);

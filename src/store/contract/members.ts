@@ -158,6 +158,33 @@ export function membersContract(makeStore: StoreFactory): void {
       assert.equal(await store().findMemberByEmail(org.projectId, org.organizationId, ghost.emailAddress), null);
     });
 
+    it("updateMember never brings a deleted member back, nor does update_member in a commit", async () => {
+      const org = await newOrganization(store());
+      const m = member(org, { externalId: uid("ext") });
+      await store().insertMember(m);
+      await store().deleteMember(org.projectId, m.memberId, T0 + 10);
+      const stale: Member = { ...m, name: "Written from a stale read", status: "active", updatedAt: T0 + 20 };
+      await store().updateMember(stale);
+      assert.equal(await store().findMember(org.projectId, org.organizationId, m.memberId), null);
+      assert.equal(await store().findMemberById(org.projectId, m.memberId), null);
+      const s = session(m);
+      assert.deepEqual(
+        await store().commit([
+          { kind: "insert_session", session: s, tokenHash: tokenHash() },
+          { kind: "update_member", member: stale },
+        ]),
+        { ok: false, failed: "update_member", index: 1 },
+      );
+      assert.equal(await store().findSession(org.projectId, s.sessionId), null);
+      const deleted = await store().searchMembers(org.projectId, [org.organizationId], query("AND", ["statuses", ["deleted"]]), null, 10);
+      assert.deepEqual(deleted.items, [{ ...m, status: "deleted", updatedAt: T0 + 10 }]);
+      // Its email and external id stay free for a successor, which updates normally.
+      const successor = member(org, { emailAddress: m.emailAddress, externalId: m.externalId });
+      await store().insertMember(successor);
+      await store().updateMember({ ...successor, name: "Successor" });
+      assert.equal((await store().findMemberById(org.projectId, successor.memberId))?.name, "Successor");
+    });
+
     it("deleteMember marks it deleted, revokes its live sessions only, and frees its email and external id", async () => {
       const org = await newOrganization(store());
       const m = member(org, { externalId: uid("ext") });

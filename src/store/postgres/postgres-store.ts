@@ -156,12 +156,15 @@ const placeholders = (count: number): string => Array.from({ length: count }, (_
 const INSERT_ORGANIZATION = `INSERT INTO organizations (${ORGANIZATION_COLUMNS.join(", ")}) VALUES (${placeholders(ORGANIZATION_COLUMNS.length)})`;
 const INSERT_MEMBER = `INSERT INTO members (${MEMBER_COLUMNS.join(", ")}) VALUES (${placeholders(MEMBER_COLUMNS.length)})`;
 
-/** Rewrites every column of a member but its ids and creation time; see updateMemberValues. */
+/**
+ * Rewrites every column of a member but its ids and creation time (see updateMemberValues). A
+ * deleted member is left alone: an update built from a read before the delete must not undo it.
+ */
 const UPDATE_MEMBER = `UPDATE members SET email_id = $3, email_address = $4, email_normalized = $5, email_address_verified = $6, status = $7,
     name = $8, external_id = $9, trusted_metadata = $10, untrusted_metadata = $11, is_breakglass = $12, mfa_enrolled = $13,
     mfa_phone_number = $14, mfa_phone_number_verified = $15, default_mfa_method = $16, totp_registration_id = $17,
     member_password_id = $18, role_ids = $19, updated_at = $20
-  WHERE member_id = $1 AND project_id = $2`;
+  WHERE member_id = $1 AND project_id = $2 AND status <> 'deleted'`;
 
 function updateMemberValues(member: Member): unknown[] {
   return [

@@ -551,7 +551,7 @@ export class SqliteStore implements Store {
            mfa_enrolled = @mfa_enrolled, mfa_phone_number = @mfa_phone_number, mfa_phone_number_verified = @mfa_phone_number_verified,
            default_mfa_method = @default_mfa_method, totp_registration_id = @totp_registration_id,
            member_password_id = @member_password_id, role_ids = @role_ids, updated_at = @updated_at
-         WHERE member_id = @member_id AND project_id = @project_id`,
+         WHERE member_id = @member_id AND project_id = @project_id AND status <> 'deleted'`,
     ).run(memberParams(member)).changes;
   }
 
