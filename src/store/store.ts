@@ -121,6 +121,12 @@ export interface Store {
   /** Adds keys that do not exist yet (first keys of a project); existing kids are left alone. */
   insertSigningKeys(keys: SigningKey[]): Promise<void>;
   /**
+   * A project's first keys, atomically: inserts `keys` (all of one project) only if the project
+   * has no signing keys yet and says whether it did. Nodes racing to give a new project its keys
+   * end with one set (one `current`); the losers get false and should re-read the keys.
+   */
+  insertFirstSigningKeys(keys: SigningKey[]): Promise<boolean>;
+  /**
    * One rotation step, atomically: the `next` key starts signing, the old `current` retires at
    * `now`, `newNext` is published, and retired keys older than `dropRetiredBefore` are removed.
    */

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import type { Member } from "../../domain/types.js";
 import type { Change, CommitResult, Store } from "../store.js";
-import { HOUR, MINUTE, T0, intermediateSession, member, oneTimeSecret, organization, outboxMessage, project, recoveryCodes, session, tokenHash, totpRegistration, uid } from "./fixtures.js";
+import { HOUR, MINUTE, T0, intermediateSession, member, oneTimeSecret, organization, outboxMessage, project, recoveryCodes, session, signingKey, tokenHash, totpRegistration, uid } from "./fixtures.js";
 import { freshNodes, type StoreFactory } from "./harness.js";
 
 const NODES = 3;
@@ -156,6 +156,22 @@ export function authenticationConcurrencyContract(makeStore: StoreFactory): void
       );
       assert.equal(sightings.filter((seen) => seen.visitorFirstSeenAt === null).length, 1);
       assert.equal(sightings.filter((seen) => seen.ipFirstSeenAt === null).length, 1);
+    });
+
+    it("first signing keys created concurrently on several nodes: one set, one current key", async () => {
+      const p = project();
+      await store().insertProject(p);
+      const attempts = await Promise.all(
+        times(8, (index) =>
+          node(index).insertFirstSigningKeys([
+            signingKey(p.projectId, "current", { createdAt: T0 + index }),
+            signingKey(p.projectId, "next", { createdAt: T0 + index }),
+          ]),
+        ),
+      );
+      assert.equal(attempts.filter(Boolean).length, 1);
+      const keys = await store().listSigningKeys(p.projectId);
+      assert.deepEqual(keys.map((key) => key.state).sort(), ["current", "next"]);
     });
 
     it("instanceSecret created concurrently on several nodes yields one value", async () => {

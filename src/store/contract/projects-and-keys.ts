@@ -110,6 +110,23 @@ export function projectsAndKeysContract(makeStore: StoreFactory): void {
       assert.deepEqual(await store().listSigningKeys(p.projectId), []);
     });
 
+    it("insertFirstSigningKeys gives a project without keys its keys and says so; otherwise it writes nothing", async () => {
+      const p = project();
+      await store().insertProject(p);
+      const current = signingKey(p.projectId, "current", { createdAt: T0 });
+      const next = signingKey(p.projectId, "next", { createdAt: T0 + 1 });
+      assert.equal(await store().insertFirstSigningKeys([current, next]), true);
+      assert.deepEqual(await store().listSigningKeys(p.projectId), [current, next]);
+      const late = [signingKey(p.projectId, "current", { createdAt: T0 + 2 }), signingKey(p.projectId, "next", { createdAt: T0 + 3 })];
+      assert.equal(await store().insertFirstSigningKeys(late), false);
+      assert.deepEqual(await store().listSigningKeys(p.projectId), [current, next]);
+      assert.equal(await store().insertFirstSigningKeys([]), false);
+      const other = await projectWithKeys();
+      assert.equal(await store().insertFirstSigningKeys([signingKey(other.projectId, "current")]), false);
+      assert.deepEqual(await store().listSigningKeys(other.projectId), [other.current, other.next]);
+      await assert.rejects(store().insertFirstSigningKeys([signingKey(uid("project-missing"), "current")]));
+    });
+
     it("rotateSigningKeys: next starts signing, current retires, the new next is published", async () => {
       const { projectId, current, next } = await projectWithKeys();
       const now = T0 + HOUR + 17;

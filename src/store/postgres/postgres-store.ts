@@ -561,6 +561,22 @@ export class PostgresStore implements Store {
     });
   }
 
+  async insertFirstSigningKeys(keys: SigningKey[]): Promise<boolean> {
+    const projects = new Set(keys.map((key) => key.projectId));
+    if (projects.size > 1) throw new Error("insertFirstSigningKeys: keys of more than one project");
+    const projectId = keys[0]?.projectId;
+    if (projectId === undefined) return false;
+    return this.transaction(async (client) => {
+      // The project row lock (the one rotations take) queues racing first-key inserts; the check
+      // below is a new statement, so the second one sees the first one's committed keys.
+      await client.query("SELECT 1 FROM projects WHERE project_id = $1 FOR NO KEY UPDATE", [projectId]);
+      const existing = await client.query("SELECT 1 FROM signing_keys WHERE project_id = $1 LIMIT 1", [projectId]);
+      if ((existing.rowCount ?? 0) > 0) return false;
+      for (const key of keys) await this.insertSigningKey(client, key);
+      return true;
+    });
+  }
+
   async rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
     await this.transaction(async (client) => {
       // Two rotations of one project must run one after the other: under READ COMMITTED the second

@@ -428,6 +428,19 @@ export class SqliteStore implements Store {
     return this.write(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
   }
 
+  insertFirstSigningKeys(keys: SigningKey[]): Promise<boolean> {
+    const projectId = singleProject(keys);
+    if (projectId === null) return Promise.resolve(false);
+    // The check and the inserts share one write transaction, which SQLite runs one at a time.
+    return this.write(() =>
+      this.transaction(() => {
+        if (this.sql("SELECT 1 FROM signing_keys WHERE project_id = ? LIMIT 1").get(projectId) !== undefined) return false;
+        keys.forEach((key) => this.insertSigningKey(key));
+        return true;
+      }),
+    );
+  }
+
   rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
     return this.write(() =>
       this.transaction(() => {
@@ -1053,6 +1066,13 @@ export class SqliteStore implements Store {
     );
   }
 
+}
+
+/** The one project `keys` belong to; null for no keys. Keys of several projects are a caller's bug. */
+function singleProject(keys: SigningKey[]): string | null {
+  const projects = new Set(keys.map((key) => key.projectId));
+  if (projects.size > 1) throw new Error("insertFirstSigningKeys: keys of more than one project");
+  return keys[0]?.projectId ?? null;
 }
 
 /** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
