@@ -15,7 +15,9 @@ import { ProjectService } from "./services/projects.js";
 import type { Services } from "./services/services.js";
 import { SessionService } from "./services/sessions.js";
 import type { Senders } from "./delivery/senders.js";
+import { AuditService } from "./services/audit.js";
 import { AuthenticationService } from "./services/authentication.js";
+import { EventWebhook } from "./delivery/event-webhook.js";
 import { DeliveryWorker } from "./services/delivery-worker.js";
 import { DeviceService } from "./services/devices.js";
 import { DiscoveryService } from "./services/discovery.js";
@@ -24,8 +26,19 @@ import { builtInFingerprintLookup, HttpFingerprintLookup, type FingerprintLookup
 import { InstanceKeys } from "./services/instance-keys.js";
 import { OutboxService } from "./services/outbox.js";
 import { SmsOtpService } from "./services/sms-otp.js";
+// --- MFA (issue 4) ---
+import { smsSenderFromConfig } from "./delivery/sms-sender-config.js";
+import { MfaSupport } from "./services/mfa-support.js";
+import { RecoveryCodeService } from "./services/recovery-codes.js";
+import { SmsOtpFlows } from "./services/sms-otp-flows.js";
+import { TotpService } from "./services/totp.js";
+// --- end MFA ---
 import { PostgresStore, parsePostgresUrl } from "./store/postgres/postgres-store.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+// ---- Logins (issue 3) ----
+import { SmtpEmailSender } from "./delivery/smtp-sender.js";
+import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
+import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
 
 export interface App {
@@ -76,6 +89,8 @@ export function buildServices(
   senders: Senders = { email: null, sms: null },
   logger?: Logger,
   fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
+  eventWebhook: EventWebhook | null = null,
+  loginSettings: LoginSettings = DEFAULT_LOGIN_SETTINGS,
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -98,6 +113,16 @@ export function buildServices(
   const exchange = new ExchangeService(context, sessions, organizations, authentication);
   const devices = new DeviceService(context, fingerprintLookup, logger);
   const discovery = new DiscoveryService(context, sessions, organizations, authentication);
+  const audit = new AuditService(context, eventWebhook, logger);
+  // --- MFA (issue 4) ---
+  const mfa = new MfaSupport(context, organizations, members, sessions, authentication, outbox);
+  const smsOtpFlows = new SmsOtpFlows(context, mfa, smsOtp, instanceKeys, authentication);
+  const recoveryCodes = new RecoveryCodeService(context, mfa, instanceKeys, authentication);
+  const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
+  const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
+  // --- end MFA ---
+  // ---- Logins (issue 3) ----
+  const logins = buildLoginServices(context, { organizations, members, sessions, authentication, outbox, instanceKeys }, loginSettings);
   return {
     context,
     keys,
@@ -113,6 +138,9 @@ export function buildServices(
     exchange,
     devices,
     discovery,
+    audit,
+    ...mfaServices,
+    ...logins,
   };
 }
 
@@ -121,12 +149,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const random = overrides.random ?? systemRandom;
   const store = overrides.store ?? (await openStore(config.databaseUrl));
   const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
-  const senders: Senders = { email: null, sms: null, ...overrides.senders };
+  // ---- Logins (issue 3): the SMTP sender and redirect settings come from the configuration ----
+  const smtpSender = config.smtpUrl ? new SmtpEmailSender({ url: config.smtpUrl, from: config.emailFrom }) : null;
+  const loginSettings: LoginSettings = { redirectUrls: config.redirectUrls, defaultRedirectUrl: config.defaultRedirectUrl };
+  const senders: Senders = { email: smtpSender, sms: null, ...overrides.senders };
+  // --- MFA (issue 4): SMS through Twilio or a signed webhook when configured (an override wins) ---
+  if (overrides.senders?.sms === undefined) senders.sms = smsSenderFromConfig(config, clock);
+  // --- end MFA ---
   const fingerprintLookup = config.telemetryLookupUrl ? new HttpFingerprintLookup(config.telemetryLookupUrl) : builtInFingerprintLookup;
-  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup);
-  const http = buildHttpServer({ services, random, logger });
+  const eventWebhook = config.securityEventsWebhookUrl
+    ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")
+    : null;
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings);
+  const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);
+  // With the worker stopped, nothing is delivered until someone drains the outbox (tests do).
+  else services.outbox.onEnqueued = () => {};
   return {
     services,
     store,
@@ -134,6 +173,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async close() {
       await http.close();
       await services.delivery.stop();
+      smtpSender?.close();
       await store.close();
     },
   };

@@ -71,14 +71,68 @@ export const ERROR_CATALOGUE = {
     status: 400,
     message: "This live project cannot send SMS: the server has no Twilio or SMS webhook configured.",
   },
+  // --- MFA (issue 4): SMS passcodes, TOTP, recovery codes. Statuses and choices: docs/mfa.md ---
+  invalid_code: { status: 400, message: "The passcode must be 6 digits." },
+  otp_code_not_found: {
+    status: 404,
+    message: "Wrong passcode. Try again (each passcode allows 5 tries) or send a new one.",
+  },
+  unable_to_auth_otp_code: {
+    status: 401,
+    message: "This passcode is used up: already accepted, expired, replaced by a newer one, or out of tries. Send a new one.",
+  },
+  member_phone_number_not_found: { status: 404, message: "The member has no MFA phone number: pass mfa_phone_number." },
+  duplicate_member_phone_number_for_member: {
+    status: 400,
+    message: "The member already has a different MFA phone number. Delete it before setting another one.",
+  },
+  action_available_only_for_active_members: { status: 400, message: "Only active members (or members completing a login) can add an MFA factor." },
+  action_available_only_once_primary_authentication_is_met: {
+    status: 400,
+    message: "The intermediate session has not met the organization's primary authentication requirements yet.",
+  },
+  operation_restricted_by_organization_mfa_methods: {
+    status: 400,
+    message: "The organization's allowed_mfa_methods do not include this MFA method.",
+  },
+  session_enforced_factor_matching_session_required: {
+    status: 400,
+    message:
+      "The member already has an active MFA factor: pass an intermediate_session_token, session_token or session_jwt of this member that carries it.",
+  },
+  invalid_expiration: { status: 400, message: "The expiration is outside its allowed range of minutes." },
+  active_totp_exists: {
+    status: 400,
+    message: "The member already has an active TOTP registration. Delete it before creating a new one.",
+  },
+  totp_not_found: { status: 404, message: "The member has no TOTP registration." },
+  expired_totp: { status: 400, message: "The TOTP registration expired before it was verified. Create a new one." },
+  invalid_totp_code: { status: 400, message: "The TOTP code must be 6 digits." },
+  unable_to_authenticate_totp: { status: 401, message: "The TOTP code is incorrect." },
+  totp_code_already_authenticated: {
+    status: 401,
+    message: "That TOTP code was already used; wait for the authenticator app's next code.",
+  },
+  recovery_code_used_as_totp_code: { status: 400, message: "This looks like a recovery code: use recovery_codes/recover." },
+  totp_code_used_as_recovery_code: { status: 400, message: "This looks like a TOTP code: use totp/authenticate." },
+  no_active_recovery_code_backed_factor: {
+    status: 400,
+    message: "The member has no verified TOTP registration, so it has no recovery codes.",
+  },
+  unable_to_authenticate_recovery_code: { status: 401, message: "The recovery code is incorrect or was already used." },
+  user_lock_limit_reached: {
+    status: 429,
+    message: "Too many failed MFA attempts for this member. Try again later.",
+  },
+  // --- end MFA ---
   // 401/403: who is asking
-  unauthorized_credentials: { status: 401, message: "Unauthorized credentials." },
+  unauthorized_credentials: { status: 401, message: "The project id and secret do not match a project." },
   // 404: what was asked for does not exist (in this project)
   route_not_found: { status: 404, message: "The requested endpoint does not exist." },
-  project_not_found: { status: 404, message: "Project could not be found." },
-  organization_not_found: { status: 404, message: "Organization could not be found." },
-  member_not_found: { status: 404, message: "Member could not be found." },
-  session_not_found: { status: 404, message: "Session could not be found." },
+  project_not_found: { status: 404, message: "No such project." },
+  organization_not_found: { status: 404, message: "No organization of this project has that id, slug or external id." },
+  member_not_found: { status: 404, message: "No such member in this organization." },
+  session_not_found: { status: 404, message: "No live session matches: it is unknown, revoked or expired." },
   intermediate_session_not_found: {
     status: 404,
     message: "Intermediate session could not be found: it is unknown, already used, or expired.",
@@ -95,9 +149,73 @@ export const ERROR_CATALOGUE = {
   request_body_too_large: { status: 413, message: "The request body is too large." },
   unsupported_media_type: { status: 415, message: "Request bodies must be JSON (Content-Type: application/json)." },
   // 429/5xx
-  too_many_requests: { status: 429, message: "Too many requests have been made." },
-  internal_server_error: { status: 500, message: "Oops, something seems to have gone wrong." },
+  too_many_requests: { status: 429, message: "Rate limit reached: wait for the time in Retry-After, then try again." },
+  internal_server_error: { status: 500, message: "The server failed to handle this request; the request id identifies it in the logs." },
   service_unavailable: { status: 503, message: "The service is temporarily unavailable. Please retry." },
+
+  // ---- Logins: email magic links, email OTP, passwords (issue 3) ----
+  unable_to_auth_magic_link: {
+    status: 401,
+    message: "This magic link was already used or has expired; send a new one.",
+  },
+  magic_link_not_found: { status: 404, message: "No magic link matches this token; send a new one." },
+  unable_to_auth_password_reset_token: {
+    status: 401,
+    message: "This password reset link is unknown, already used or expired; start a new reset.",
+  },
+  weak_password: { status: 400, message: "The new password is too weak: see passwords/strength_check for what it needs." },
+  pkce_mismatch: { status: 400, message: "The pkce_code_verifier does not hash to the challenge given when the link was sent." },
+  pkce_expected_code_verifier: {
+    status: 400,
+    message: "The link was sent with a PKCE challenge, so pkce_code_verifier is required.",
+  },
+  pkce_did_not_expect_code_verifier: {
+    status: 400,
+    message: "pkce_code_verifier was given, but the link was sent without a PKCE challenge.",
+  },
+  invalid_pkce_code_challenge: { status: 400, message: "The code challenge must be a base64url-encoded SHA-256 digest." },
+  invalid_expiration_otp: { status: 400, message: "The passcode expiration must be an integer number of minutes from 2 to 15." },
+  invalid_login_redirect_url: { status: 400, message: "login_redirect_url is not a valid http(s) URL." },
+  invalid_signup_redirect_url: { status: 400, message: "signup_redirect_url is not a valid http(s) URL." },
+  invalid_invite_redirect_url: { status: 400, message: "invite_redirect_url is not a valid http(s) URL." },
+  invalid_password_reset_redirect_url: { status: 400, message: "reset_password_redirect_url is not a valid http(s) URL." },
+  no_match_for_provided_magic_link_url: {
+    status: 400,
+    message: "The redirect URL is not on this project's allow-list (TESSERA_REDIRECT_URLS).",
+  },
+  email_jit_provisioning_not_allowed: {
+    status: 400,
+    message: "This organization does not allow new members to join by email (email_jit_provisioning is NOT_ALLOWED).",
+  },
+  invalid_email_for_jit_provisioning: {
+    status: 400,
+    message: "The email address's domain is not one of the organization's email_allowed_domains, so no member can be created for it.",
+  },
+  invalid_email_for_invites: { status: 400, message: "The organization's email_invites setting does not allow inviting this email address." },
+  invalid_hash_type: {
+    status: 400,
+    message: "hash_type must be one of bcrypt, scrypt, argon_2i, argon_2id, pbkdf_2, md_5, sha_1, sha_512 or phpass.",
+  },
+  invalid_hash: { status: 400, message: "The password hash is not valid for its hash_type." },
+  invalid_bcrypt_hash: { status: 400, message: "The bcrypt hash is not valid." },
+  invalid_bcrypt_cost: { status: 400, message: "The bcrypt cost must be from 4 to 16." },
+  invalid_md_5_hash: { status: 400, message: "The MD-5 hash must be 32 hexadecimal characters." },
+  invalid_sha_1_hash: { status: 400, message: "The SHA-1 hash must be 40 hexadecimal characters." },
+  invalid_base64_scrypt_hash: { status: 400, message: "The scrypt hash must be base64 encoded." },
+  invalid_base64_scrypt_salt: { status: 400, message: "The scrypt salt must be base64 encoded." },
+  invalid_scrypt_parameters: { status: 400, message: "scrypt_config (or a PHC encoded scrypt hash) is required, with valid r, p and key_length." },
+  invalid_scrypt_n_parameter: { status: 400, message: "The scrypt N parameter must be a power of two greater than 1 and less than 262145." },
+  scrypt_key_length_mismatch: { status: 400, message: "key_length differs from the length of the scrypt hash." },
+  invalid_pbkdf_2_hash: { status: 400, message: "The PBKDF2 hash must be base64 encoded." },
+  invalid_pbkdf_2_salt: { status: 400, message: "The PBKDF2 salt must be base64 encoded." },
+  invalid_pbkdf_2_algorithm: { status: 400, message: "The PBKDF2 algorithm must be sha256 or sha512." },
+  invalid_pbkdf_2_iteration_amount: { status: 400, message: "The PBKDF2 iteration amount must be from 1 to 10000000." },
+  pbkdf_2_key_length_mismatch: { status: 400, message: "key_length differs from the length of the PBKDF2 hash." },
+  invalid_argon_2_salt: { status: 400, message: "The argon2 salt must be at least 8 bytes." },
+  argon_2_key_length_mismatch: { status: 400, message: "key_length differs from the length of the argon2 hash." },
+  invalid_phpass_hash_format: { status: 400, message: "The phpass hash must be 34 characters of the portable format." },
+  invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
+  // ---- end of logins block ----
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorType = keyof typeof ERROR_CATALOGUE;

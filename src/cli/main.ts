@@ -8,11 +8,14 @@ import { buildServices, createApp, openStore } from "../app.js";
 import { ConfigError, readConfig, type Config } from "../config.js";
 import { systemRandom } from "../crypto/random.js";
 import { systemClock } from "../domain/time.js";
+import { securityEventToJson } from "../services/audit.js";
 
 const USAGE = `Usage:
   tessera serve                                  run the API server (HOST, PORT, DATABASE_URL)
   tessera projects create [--live] [--name N]    create a project; prints {"project_id", "secret"}
-  tessera keys rotate [--project ID]             rotate signing keys (all projects by default)`;
+  tessera keys rotate [--project ID]             rotate signing keys (all projects by default)
+  tessera events [--project ID] [--since ISO] [--limit N]
+                                                 security events, newest first, one JSON object a line`;
 
 async function serve(config: Config): Promise<void> {
   const app = await createApp(config);
@@ -27,8 +30,6 @@ async function serve(config: Config): Promise<void> {
         `${JSON.stringify({ project_id: created.project.projectId, secret: created.secret })}\n`,
     );
   }
-  const address = await app.http.listen({ host: config.host, port: config.port });
-  process.stdout.write(`Tessera listening on ${address}\n`);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
@@ -39,8 +40,12 @@ async function serve(config: Config): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Installed before listening: a supervisor may signal as soon as it reads the line below, and a
+  // handler added right after that write is not always in place yet (the process then dies by the signal).
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  process.stdout.write(`Tessera listening on ${address}\n`);
 }
 
 async function withServices<T>(config: Config, work: (services: ReturnType<typeof buildServices>) => Promise<T>): Promise<T> {
@@ -60,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       live: { type: "boolean", default: false },
       name: { type: "string" },
       project: { type: "string" },
+      since: { type: "string" },
+      limit: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -95,6 +102,21 @@ async function main(argv: string[]): Promise<number> {
           rotated.push({ project_id: projectId, signing_kid: await services.keys.rotate(project) });
         }
         process.stdout.write(`${JSON.stringify({ rotated })}\n`);
+        return 0;
+      });
+    case "events":
+      return withServices(config, async (services) => {
+        const sinceAt = values.since === undefined ? undefined : Date.parse(values.since);
+        const limit = values.limit === undefined ? 100 : Number(values.limit);
+        if ((sinceAt !== undefined && Number.isNaN(sinceAt)) || !Number.isInteger(limit) || limit < 1) {
+          process.stderr.write("--since must be an ISO date and --limit a positive integer\n");
+          return 2;
+        }
+        const events = await services.context.store.listSecurityEvents(values.project ?? null, {
+          limit,
+          ...(sinceAt !== undefined ? { sinceAt } : {}),
+        });
+        for (const event of events) process.stdout.write(`${JSON.stringify(securityEventToJson(event))}\n`);
         return 0;
       });
     default:

@@ -22,8 +22,11 @@ const utf8String = (text: string): Buffer => tlv(0x0c, Buffer.from(text, "utf8")
 const bitString = (bytes: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.from([0]), bytes]));
 
 function integer(bytes: Buffer): Buffer {
-  // DER integers are signed: prefix a zero byte when the high bit is set.
-  const body = bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+  // DER integers are minimal and signed: drop leading zero bytes, then prefix one zero byte when the high bit is set.
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  const body = minimal[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal;
   return tlv(0x02, body);
 }
 

@@ -15,6 +15,8 @@ export interface SmsMessage {
   to: string;
   body: string;
   locale: string;
+  /** The outbox message id: the same on every retry, so a receiver can drop duplicates. */
+  messageId?: string;
 }
 
 export interface EmailSender {

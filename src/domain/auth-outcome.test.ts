@@ -41,6 +41,13 @@ const totp = (id: string): AuthenticationFactor => ({
   authenticator_app_factor: { totp_id: id },
 });
 
+const recoveryCode: AuthenticationFactor = {
+  type: "recovery_codes",
+  delivery_method: "recovery_code",
+  last_authenticated_at: at,
+  recovery_code_factor: { totp_recovery_code_id: "member-totp-recovery-code-test-1" },
+};
+
 const open: RequirementSettings = {
   auth_methods: "ALL_ALLOWED",
   allowed_auth_methods: [],
@@ -51,6 +58,7 @@ const open: RequirementSettings = {
 const restrictedToSso: RequirementSettings = { ...open, auth_methods: "RESTRICTED", allowed_auth_methods: ["sso", "magic_link"] };
 const mfaForAll: RequirementSettings = { ...open, mfa_policy: "REQUIRED_FOR_ALL" };
 const mfaTotpOnly: RequirementSettings = { ...mfaForAll, mfa_methods: "RESTRICTED", allowed_mfa_methods: ["totp"] };
+const mfaSmsOnly: RequirementSettings = { ...mfaForAll, mfa_methods: "RESTRICTED", allowed_mfa_methods: ["sms_otp"] };
 
 const plain: RequirementMember = {
   isBreakglass: false,
@@ -90,6 +98,9 @@ const cases: [string, RequirementSettings, RequirementMember, AuthenticationFact
   ["another registration's TOTP does not", mfaForAll, withTotpDefault, [magicLink, totp("member-totp-test-other")], { primary: null, mfa: true, sms: false }],
   ["a member enrolled in MFA needs it in an optional organization", open, enrolled, [googleOAuth], { primary: null, mfa: true, sms: true }],
   ["break-glass members are not exempt from the MFA policy", mfaForAll, breakglass, [password], { primary: null, mfa: true, sms: false }],
+  ["a recovery code stands in for the member's TOTP", mfaTotpOnly, withTotpDefault, [magicLink, recoveryCode], "satisfied"],
+  ["a recovery code counts as TOTP, so not where only SMS is allowed", mfaSmsOnly, withTotpDefault, [magicLink, recoveryCode], { primary: null, mfa: true, sms: false }],
+  ["a TOTP factor of a registration the member has not verified does not count", mfaForAll, withPhone, [magicLink, totp(TOTP_ID)], { primary: null, mfa: true, sms: true }],
   ["both missing: primary and MFA are asked for, and no SMS goes out before the primary login", { ...restrictedToSso, mfa_policy: "REQUIRED_FOR_ALL" }, withPhone, [password], { primary: ["sso", "magic_link"], mfa: true, sms: false }],
 ];
 

@@ -24,8 +24,9 @@ export function mergeClaims(existing: ClaimsObject, update: ClaimsObject): Claim
   for (const [key, value] of Object.entries(update)) {
     if (value === null) {
       delete merged[key];
-    } else if (isPlainObject(value) && isPlainObject(merged[key])) {
-      merged[key] = mergeClaims(merged[key] as ClaimsObject, value);
+    } else if (isPlainObject(value)) {
+      // Merging into {} when there is nothing to merge with still drops the update's nested nulls.
+      merged[key] = mergeClaims(isPlainObject(merged[key]) ? (merged[key] as ClaimsObject) : {}, value);
     } else {
       merged[key] = value;
     }

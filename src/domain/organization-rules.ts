@@ -51,6 +51,8 @@ export function slugFromName(name: string): string {
   const slug = name
     .toLowerCase()
     .normalize("NFKD")
+    // Drop the combining marks NFKD splits off ("ü" → "u"), rather than turning each into a '-'.
+    .replace(/\p{M}+/gu, "")
     .replace(/[^a-z0-9\-._~]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 120);

@@ -246,5 +246,30 @@ export interface RecoveryCode {
   totpRegistrationId: string;
   memberId: string;
   codeHash: Buffer;
+  /** The code sealed with the installation's sealing key, for `recovery_codes/get`. */
+  sealedCode: string;
   consumedAt: EpochMs | null;
+}
+
+export type SecurityEventKind = "authentication" | "exchange" | "step_up" | "revocation" | "discovery";
+export type SecurityEventOutcome = "session" | "intermediate_session" | "revoked" | "listed" | "refused";
+
+/** One line of the audit trail. Never holds a secret: session ids are hashed, tokens never appear. */
+export interface SecurityEvent {
+  eventId: string;
+  projectId: string;
+  requestId: string;
+  kind: SecurityEventKind;
+  outcome: SecurityEventOutcome;
+  /** The error_type of a refusal, "" otherwise. */
+  reason: string;
+  route: string;
+  /** The organization the request targeted (or resulted in), "" when unknown. */
+  organizationId: string;
+  memberId: string;
+  /** SHA-256 (hex, first 32 chars) of the member_session_id involved, "" when none. */
+  sessionIdHash: string;
+  ipAddress: string;
+  userAgent: string;
+  createdAt: EpochMs;
 }

@@ -1,5 +1,6 @@
 /** @module The shape of a route: what it accepts (by schema $id), who may call it, what it does. */
-import type { Project } from "../domain/types.js";
+import type { Project, SecurityEventKind } from "../domain/types.js";
+import type { RateLimitRule } from "./rate-limits.js";
 
 export interface RouteRequest<Body = any, Query = any> {
   /** The project whose Basic credentials authenticated the call (absent on public routes). */
@@ -21,6 +22,10 @@ export interface RouteDefinition {
   auth: "project" | "public";
   bodySchema?: string;
   querySchema?: string;
+  /** Rate limits counted before the handler runs (after credentials and validation). */
+  rateLimits?: RateLimitRule[];
+  /** Every answer of this route, success or refusal, goes to the security audit trail as this kind. */
+  audit?: SecurityEventKind;
   /** Returns the response fields; `status_code` and `request_id` are added around them. */
   handler(request: RouteRequest): Promise<Record<string, unknown>>;
 }

@@ -10,6 +10,8 @@ import { uuidV4, type RandomSource } from "../crypto/random.js";
 import { AppError, errorUrl } from "../errors.js";
 import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
+import { HttpMetrics } from "./metrics.js";
+import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
 import { discoveryRoutes } from "./routes/discovery.js";
@@ -18,9 +20,34 @@ import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { sessionRoutes } from "./routes/sessions.js";
 import { testOutboxRoutes } from "./routes/test-outbox.js";
+// --- MFA (issue 4) ---
+import { memberMfaRoutes } from "./routes/members.js";
+import { smsOtpRoutes } from "./routes/otps-sms.js";
+import { recoveryCodeRoutes } from "./routes/recovery-codes.js";
+import { totpRoutes } from "./routes/totp.js";
+// --- end MFA ---
+// ---- Logins (issue 3) ----
+import { emailOtpRoutes } from "./routes/email-otps.js";
+import { magicLinkRoutes } from "./routes/magic-links.js";
+import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
+/** Deeper bodies are refused: JSON.stringify (storage, JWTs, responses) overflows the stack near 5000 levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether objects/arrays nest more than `limit` levels deep; iterative, so any depth is safe to check. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const isContainer = (node: unknown): node is object => typeof node === "object" && node !== null;
+  let containers: object[] = isContainer(value) ? [value] : [];
+  for (let depth = 1; containers.length > 0; depth++) {
+    if (depth > limit) return true;
+    const next: object[] = [];
+    for (const container of containers) for (const child of Object.values(container)) if (isContainer(child)) next.push(child);
+    containers = next;
+  }
+  return false;
+}
 
 export interface HttpOptions {
   services: Services;
@@ -28,12 +55,31 @@ export interface HttpOptions {
   logger: Logger | false;
   /** Extra route groups (features register themselves here). */
   extraRoutes?: RouteDefinition[];
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  trustedProxies?: string[];
+  /** Multiplies every route's rate limits; 0 turns them off. Default 1. */
+  rateLimitScale?: number;
 }
 
 declare module "fastify" {
   interface FastifyRequest {
     stytchRequestId: string;
+    /** Set once Basic credentials are verified. */
+    tesseraProject: Project | null;
+    /** The audit kind of the matched route, if it is audited. */
+    tesseraAudit: RouteDefinition["audit"] | null;
   }
+}
+
+/** The organization and member a response is about, for the audit trail. */
+function subjectOf(result: Record<string, unknown>): { organizationId: string; memberId: string; sessionId: string } {
+  const session = result.member_session as { member_session_id?: string; organization_id?: string } | null | undefined;
+  const organization = result.organization as { organization_id?: string } | undefined;
+  return {
+    organizationId: String(result.organization_id ?? organization?.organization_id ?? session?.organization_id ?? ""),
+    memberId: String(result.member_id ?? ""),
+    sessionId: session?.member_session_id ?? "",
+  };
 }
 
 /** Credentials from an `Authorization: Basic` header, or null when absent or malformed. */
@@ -73,19 +119,31 @@ function toAppError(error: unknown): AppError {
 
 export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const { services, random } = options;
+  const newRequestId = (authorization: string | undefined): string =>
+    `request-id-${environmentOfProjectId(basicCredentials(authorization)?.projectId)}-${uuidV4(random)}`;
   const schemas = new SchemaRegistry();
+  const rateLimiter = new RateLimiter(services.context.store, () => services.context.clock.now(), options.rateLimitScale ?? 1);
   const app = Fastify({
     ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    // The client IP comes from X-Forwarded-For only when the peer is a configured proxy.
+    trustProxy: options.trustedProxies && options.trustedProxies.length > 0 ? options.trustedProxies : false,
     // Route params are looked up verbatim; ids never contain these, and it keeps `%2F` from splitting paths.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // A malformed percent-encoding or an over-long path parameter is refused before routing (and
+    // before the onRequest hook); answer it in the Stytch shape too, not Fastify's `{error, …}`.
+    frameworkErrors: (_error, request, reply) => {
+      request.stytchRequestId = newRequestId(request.headers.authorization);
+      return sendError(reply, request, new AppError("bad_request"));
+    },
   });
 
   app.decorateRequest("stytchRequestId", "");
+  app.decorateRequest("tesseraProject", null);
+  app.decorateRequest("tesseraAudit", null);
   app.addHook("onRequest", async (request) => {
-    const credentials = basicCredentials(request.headers.authorization);
-    request.stytchRequestId = `request-id-${environmentOfProjectId(credentials?.projectId)}-${uuidV4(random)}`;
+    request.stytchRequestId = newRequestId(request.headers.authorization);
   });
 
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
@@ -93,11 +151,16 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body);
     if (text.trim() === "") return done(null, {});
+    let parsed: unknown;
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" }));
+      parsed = secureJson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
     } catch {
-      done(new AppError("invalid_json"), undefined);
+      return done(new AppError("invalid_json"), undefined);
     }
+    if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+      return done(new AppError("bad_request", `The request body nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep.`), undefined);
+    }
+    done(null, parsed);
   });
 
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply => {
@@ -118,6 +181,21 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) request.log.error({ err: error, request_id: request.stytchRequestId }, "request failed");
+    if (request.tesseraAudit) {
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      services.audit.record({
+        projectId: request.tesseraProject?.projectId ?? "",
+        requestId: request.stytchRequestId,
+        kind: request.tesseraAudit,
+        outcome: "refused",
+        reason: appError.errorType,
+        route: request.routeOptions.url ?? "",
+        organizationId: typeof body.organization_id === "string" ? body.organization_id : "",
+        memberId: typeof body.member_id === "string" ? body.member_id.slice(0, 256) : "",
+        ipAddress: request.ip,
+        userAgent: String(request.headers["user-agent"] ?? ""),
+      });
+    }
     return sendError(reply, request, appError);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, request, new AppError("route_not_found")));
@@ -129,6 +207,16 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...sessionRoutes(services),
     ...discoveryRoutes(services),
     ...testOutboxRoutes(services.outbox),
+    // --- MFA (issue 4) ---
+    ...memberMfaRoutes(services),
+    ...smsOtpRoutes(services),
+    ...totpRoutes(services),
+    ...recoveryCodeRoutes(services),
+    // --- end MFA ---
+    // ---- Logins (issue 3) ----
+    ...magicLinkRoutes(services),
+    ...emailOtpRoutes(services),
+    ...passwordRoutes(services),
     ...(options.extraRoutes ?? []),
   ];
 
@@ -138,13 +226,18 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       url: route.url,
       handler: async (request, reply) => {
         let project: Project | undefined;
+        request.tesseraAudit = route.audit ?? null;
         if (route.auth === "project") {
           const credentials = basicCredentials(request.headers.authorization);
           if (!credentials) throw new AppError("unauthorized_credentials");
           project = await services.projects.authenticate(credentials.projectId, credentials.secret);
+          request.tesseraProject = project;
         }
         const body = route.bodySchema ? schemas.validate(route.bodySchema, request.body ?? {}) : undefined;
         const query = route.querySchema ? schemas.validate(route.querySchema, { ...(request.query as object) }) : undefined;
+        if (route.rateLimits && project) {
+          await rateLimiter.check(route.rateLimits, route.url, project, request.ip, (body ?? {}) as Record<string, unknown>);
+        }
         const result = await route.handler({
           project: project as Project,
           body,
@@ -154,6 +247,29 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           clientIp: request.ip,
           userAgent: String(request.headers["user-agent"] ?? ""),
         });
+        if (route.audit && project) {
+          const subject = subjectOf(result);
+          services.audit.record({
+            projectId: project.projectId,
+            requestId: request.stytchRequestId,
+            kind: route.audit,
+            outcome:
+              route.audit === "revocation"
+                ? "revoked"
+                : "discovered_organizations" in result
+                  ? "listed"
+                  : result.member_authenticated === false
+                    ? "intermediate_session"
+                    : "session",
+            reason: "",
+            route: route.url,
+            organizationId: subject.organizationId,
+            memberId: subject.memberId,
+            sessionId: subject.sessionId,
+            ipAddress: request.ip,
+            userAgent: String(request.headers["user-agent"] ?? ""),
+          });
+        }
         return reply.code(200).send({ status_code: 200, request_id: request.stytchRequestId, ...result });
       },
     });
@@ -161,5 +277,29 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
 
   const openApi = buildOpenApi(routes, schemas.documents);
   app.get("/openapi.json", async () => openApi);
+
+  const metrics = new HttpMetrics();
+  app.addHook("onResponse", async (request, reply) => {
+    // The route pattern, never the raw URL: ids and emails stay out of the labels.
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get("/metrics", async (_request, reply) => {
+    const pool = services.context.store.poolStats();
+    let outboxDepth = -1;
+    try {
+      outboxDepth = await services.context.store.countPendingOutboxMessages();
+    } catch {
+      // Scraping must work while the database is down; -1 says "unknown".
+    }
+    return reply.type("text/plain; version=0.0.4").send(
+      metrics.render([
+        { name: "tessera_outbox_pending_messages", help: "Emails and SMS waiting for delivery (-1: database unreachable).", value: outboxDepth },
+        { name: "tessera_db_pool_connections", help: "Database connections open.", value: pool.total },
+        { name: "tessera_db_pool_idle_connections", help: "Database connections idle.", value: pool.idle },
+        { name: "tessera_db_pool_waiting_requests", help: "Queries waiting for a connection (SQLite: writes waiting for the next group commit).", value: pool.waiting },
+      ]),
+    );
+  });
   return app as unknown as FastifyInstance;
 }

@@ -85,7 +85,7 @@ export class DeliveryWorker {
           throw new Error("no email sender is configured (SMTP_URL)");
         }
       } else if (this.senders.sms) {
-        await this.senders.sms.sendSms({ to: message.recipient, body: text, locale: message.locale });
+        await this.senders.sms.sendSms({ to: message.recipient, body: text, locale: message.locale, messageId: message.messageId });
       } else if (!isTest) {
         throw new Error("no SMS sender is configured (TWILIO_* or SMS_WEBHOOK_URL)");
       }

@@ -6,6 +6,7 @@ import type { Environment, Project } from "../domain/types.js";
 import { newProjectSecret, newStytchId } from "../crypto/random.js";
 import { digestsEqual, sha256 } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
+import { StoreConflict } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import type { KeyService } from "./keys.js";
 
@@ -62,8 +63,15 @@ export class ProjectService {
     let project = await this.ctx.store.findProject(projectId);
     if (!project) {
       project = { projectId, environment: match[1] as Environment, name, secretHash, createdAt: this.ctx.clock.now() };
-      await this.ctx.store.insertProject(project);
-    } else if (!digestsEqual(project.secretHash, secretHash)) {
+      try {
+        await this.ctx.store.insertProject(project);
+      } catch (error) {
+        // Several nodes starting at once: another one created it first, which is just as good.
+        if (!(error instanceof StoreConflict)) throw error;
+      }
+      project = (await this.ctx.store.findProject(projectId))!;
+    }
+    if (!digestsEqual(project.secretHash, secretHash)) {
       await this.ctx.store.setProjectSecretHash(projectId, secretHash);
       project = { ...project, secretHash };
     }

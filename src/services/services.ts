@@ -5,6 +5,7 @@ import type { OrganizationService } from "./organizations.js";
 import type { ProjectService } from "./projects.js";
 import type { SessionService } from "./sessions.js";
 import type { ServiceContext } from "./context.js";
+import type { AuditService } from "./audit.js";
 import type { AuthenticationService } from "./authentication.js";
 import type { DeliveryWorker } from "./delivery-worker.js";
 import type { DeviceService } from "./devices.js";
@@ -13,6 +14,16 @@ import type { ExchangeService } from "./exchange.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import type { OutboxService } from "./outbox.js";
 import type { SmsOtpService } from "./sms-otp.js";
+// --- MFA (issue 4) ---
+import type { MfaSupport } from "./mfa-support.js";
+import type { RecoveryCodeService } from "./recovery-codes.js";
+import type { SmsOtpFlows } from "./sms-otp-flows.js";
+import type { TotpService } from "./totp.js";
+// --- end MFA ---
+// ---- Logins (issue 3) ----
+import type { EmailOtpService } from "./email-otps.js";
+import type { MagicLinkService } from "./magic-links.js";
+import type { PasswordService } from "./passwords.js";
 
 export interface Services {
   context: ServiceContext;
@@ -29,4 +40,15 @@ export interface Services {
   exchange: ExchangeService;
   devices: DeviceService;
   discovery: DiscoveryService;
+  audit: AuditService;
+  // --- MFA (issue 4) ---
+  mfa: MfaSupport;
+  smsOtpFlows: SmsOtpFlows;
+  totp: TotpService;
+  recoveryCodes: RecoveryCodeService;
+  // --- end MFA ---
+  // ---- Logins (issue 3) ----
+  magicLinks: MagicLinkService;
+  emailOtps: EmailOtpService;
+  passwords: PasswordService;
 }

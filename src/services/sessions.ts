@@ -64,7 +64,7 @@ function throwForClaims(result: ReturnType<typeof applyCustomClaims>): Record<st
 
 export class SessionService {
   /** sessionId → the latest JWT this node minted for it; a per-node cache that decides nothing. */
-  private readonly recentJwts = new Map<string, { jwt: string; expSeconds: number; fingerprint: string }>();
+  private readonly recentJwts = new Map<string, { jwt: string; kid: string; expSeconds: number; fingerprint: string }>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -84,7 +84,7 @@ export class SessionService {
     });
     const jwt = signJwt(claims, kid, privateKey);
     if (this.recentJwts.size >= JWT_CACHE_ENTRIES) this.recentJwts.delete(this.recentJwts.keys().next().value!);
-    this.recentJwts.set(session.sessionId, { jwt, expSeconds: claims.exp as number, fingerprint: jwtFingerprint(session, organization) });
+    this.recentJwts.set(session.sessionId, { jwt, kid, expSeconds: claims.exp as number, fingerprint: jwtFingerprint(session, organization) });
     return jwt;
   }
 
@@ -96,7 +96,13 @@ export class SessionService {
   async currentJwt(project: Project, session: Session, organization: Organization): Promise<string> {
     const cached = this.recentJwts.get(session.sessionId);
     const nowSeconds = Math.floor(this.ctx.clock.now() / 1000);
-    if (cached && cached.expSeconds - nowSeconds > JWT_REUSE_MIN_REMAINING_SECONDS && cached.fingerprint === jwtFingerprint(session, organization)) {
+    if (
+      cached &&
+      cached.expSeconds - nowSeconds > JWT_REUSE_MIN_REMAINING_SECONDS &&
+      cached.fingerprint === jwtFingerprint(session, organization) &&
+      // After a key rotation, sessions move to the new signing key on their next authenticate.
+      cached.kid === (await this.keys.signingKey(project.projectId)).kid
+    ) {
       return cached.jwt;
     }
     return this.mintJwt(project, session, organization);
@@ -224,7 +230,8 @@ export class SessionService {
       await this.ctx.store.revokeMemberSessions(project.projectId, request.member_id, now);
       return;
     }
-    const sessionId = request.member_session_id ?? (await this.resolveLive(project, request)).sessionId;
+    // `||`, not `??`: an empty member_session_id is "not given" (checked above), so the token or JWT names the session.
+    const sessionId = request.member_session_id || (await this.resolveLive(project, request)).sessionId;
     if (!(await this.ctx.store.revokeSession(project.projectId, sessionId, now))) throw new AppError("session_not_found");
   }
 }

@@ -15,6 +15,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   TotpRegistration,
@@ -107,6 +108,8 @@ export interface Store {
   migrate(): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Connection pool figures for metrics (an embedded database has one connection, none waiting). */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 
   // Projects
@@ -245,6 +248,10 @@ export interface Store {
     userAgent: string;
     now: EpochMs;
   }): Promise<{ visitorFirstSeenAt: EpochMs | null; ipFirstSeenAt: EpochMs | null }>;
+
+  recordSecurityEvent(event: SecurityEvent): Promise<void>;
+  /** A project's events (all projects when null), newest first, from `sinceAt` on. */
+  listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]>;
 
   /** A named secret of this installation (HMAC and sealing keys), created on first use. */
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer>;

@@ -147,6 +147,28 @@ describe("POST /v1/b2b/sessions/exchange", () => {
     assert.match(message.code, /^\d{6}$/);
     assert.ok(message.body.includes(message.code));
     assert.match(message.body, /código/);
+
+    // Finishing the step-up: the intermediate session token and the code give a session in B.
+    const finished = await h.client.otps.sms.authenticate({
+      organization_id: orgM.organizationId,
+      member_id: response.member_id,
+      code: message.code,
+      intermediate_session_token: response.intermediate_session_token,
+      session_duration_minutes: 30,
+    });
+    assert.equal(finished.member_session?.organization_id, orgM.organizationId);
+    const factorTypes = finished.member_session?.authentication_factors.map((factor) => factor.type).sort();
+    assert.deepEqual(factorTypes, ["magic_link", "otp"]);
+    const local = await h.client.sessions.authenticateJwtLocal({ session_jwt: finished.session_jwt, current_date: new Date(clock.now()) });
+    assert.equal(local.organization_id, orgM.organizationId);
+    // The intermediate session token was consumed.
+    const again = await h.request("POST", "/v1/b2b/otps/sms/authenticate", {
+      organization_id: orgM.organizationId,
+      member_id: response.member_id,
+      code: message.code,
+      intermediate_session_token: response.intermediate_session_token,
+    });
+    assert.equal(again.status >= 400 && again.status < 500, true);
   });
 
   it("accepts an invitation by entering: the invited member becomes active", async () => {

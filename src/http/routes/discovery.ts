@@ -1,6 +1,7 @@
 /** @module /v1/b2b/discovery: list enterable organizations, enter one with an intermediate session, create one. */
 import { resolveLocale } from "../../messages/locales.js";
 import type { Services } from "../../services/services.js";
+import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
 
@@ -13,6 +14,8 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "The organizations a session or intermediate session can enter, and what entering each would take",
       auth: "project",
       bodySchema: "discovery-organizations.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "discovery",
       handler: async ({ project, body }) => {
         const result = await discovery.listOrganizations(project, body);
         return {
@@ -38,6 +41,8 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "Enter an organization with an intermediate session (accepting an invite or joining by email domain)",
       auth: "project",
       bodySchema: "discovery-intermediate-sessions-exchange.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "discovery",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const result = await discovery.exchangeIntermediateSession(project, { ...body, locale: resolveLocale(body.locale)! });
         const memberDevice = await devices.observe(result.member, body.telemetry_id, clientIp, userAgent);
@@ -50,6 +55,8 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
       summary: "Create an organization whose first member, an admin, is the intermediate session's person",
       auth: "project",
       bodySchema: "discovery-organizations-create.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "discovery",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const { telemetry_id: telemetryId, ...rest } = body;
         const result = await discovery.createOrganization(project, { ...rest, locale: resolveLocale(body.locale)! });

@@ -73,3 +73,31 @@ export function memberRoutes(services: Services): RouteDefinition[] {
     },
   ];
 }
+
+// --- MFA (issue 4): removing a member's MFA factors ---
+export function memberMfaRoutes(services: Services): RouteDefinition[] {
+  const { smsOtpFlows, totp } = services;
+  return [
+    {
+      method: "DELETE",
+      url: "/v1/b2b/organizations/:organization_id/members/mfa_phone_numbers/:member_id",
+      summary: "Delete a member's MFA phone number (existing sessions stay valid)",
+      auth: "project",
+      handler: async ({ project, params }) => {
+        const { member, organization } = await smsOtpFlows.deleteMfaPhoneNumber(project, params.organization_id!, params.member_id!);
+        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+      },
+    },
+    {
+      method: "DELETE",
+      url: "/v1/b2b/organizations/:organization_id/members/:member_id/totp",
+      summary: "Delete a member's TOTP registration and its recovery codes (existing sessions stay valid)",
+      auth: "project",
+      handler: async ({ project, params }) => {
+        const { member, organization } = await totp.deleteRegistration(project, params.organization_id!, params.member_id!);
+        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+      },
+    },
+  ];
+}
+// --- end MFA ---

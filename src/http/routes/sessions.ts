@@ -1,5 +1,6 @@
 /** @module /v1/b2b/sessions: get, authenticate, revoke, and the public JWKS. */
 import type { Services } from "../../services/services.js";
+import { AUTH_ENDPOINT_LIMITS, SESSION_AUTHENTICATE_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { resolveLocale } from "../../messages/locales.js";
 import { authenticationResultToWire, memberSessionToWire, memberToWire, organizationToWire } from "../wire.js";
@@ -25,6 +26,8 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Authenticate a session by token or JWT; optionally extend it and change its claims",
       auth: "project",
       bodySchema: "sessions-authenticate.request",
+      rateLimits: SESSION_AUTHENTICATE_LIMITS,
+      audit: "authentication",
       handler: async ({ project, body }) => {
         const result = await sessions.authenticate(project, body);
         return {
@@ -42,6 +45,7 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Revoke a session (by id, token or JWT) or all sessions of a member",
       auth: "project",
       bodySchema: "sessions-revoke.request",
+      audit: "revocation",
       handler: async ({ project, body }) => {
         await sessions.revoke(project, body);
         return {};
@@ -53,6 +57,8 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       summary: "Switch a member's session into another organization, or step up when its policies are not yet met",
       auth: "project",
       bodySchema: "sessions-exchange.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "exchange",
       handler: async ({ project, body, clientIp, userAgent }) => {
         const result = await exchange.exchange(project, { ...body, locale: resolveLocale(body.locale)! });
         const memberDevice = await devices.observe(result.member, body.telemetry_id, clientIp, userAgent);

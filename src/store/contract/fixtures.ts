@@ -255,6 +255,7 @@ export function recoveryCodes(registration: TotpRegistration, count = 3): Recove
     totpRegistrationId: registration.totpRegistrationId,
     memberId: registration.memberId,
     codeHash: tokenHash(),
+    sealedCode: `sealed:${randomBytes(16).toString("base64")}`,
     consumedAt: null,
   }));
 }

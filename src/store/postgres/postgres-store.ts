@@ -20,6 +20,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   TotpRegistration,
@@ -289,6 +290,7 @@ function recoveryCodeFromRow(row: Row): RecoveryCode {
     totpRegistrationId: String(row.totp_registration_id),
     memberId: String(row.member_id),
     codeHash: row.code_hash as Buffer,
+    sealedCode: String(row.sealed_code),
     consumedAt: intOrNull(row.consumed_at),
   };
 }
@@ -495,6 +497,10 @@ export class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await this.query("SELECT 1");
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async close(): Promise<void> {
@@ -912,9 +918,9 @@ export class PostgresStore implements Store {
         await run("DELETE FROM recovery_codes WHERE totp_registration_id = $1 AND project_id = $2", [change.totpRegistrationId, change.projectId]);
         for (const code of change.codes) {
           await run(
-            `INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, consumed_at)
-             VALUES ($1, $2, $3, $4, $5, $6)`,
-            [code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.consumedAt],
+            `INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, sealed_code, consumed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            [code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.sealedCode, code.consumedAt],
           );
         }
         return true;
@@ -1147,6 +1153,16 @@ export class PostgresStore implements Store {
       }
       return { visitorFirstSeenAt: device.inserted === true ? null : int(device.first_seen_at), ipFirstSeenAt };
     });
+  }
+
+  // Security events: not yet implemented on PostgreSQL (the second merge of main added them to Store).
+
+  recordSecurityEvent(): Promise<void> {
+    return Promise.reject(new Error("PostgresStore.recordSecurityEvent is not implemented yet"));
+  }
+
+  listSecurityEvents(): Promise<SecurityEvent[]> {
+    return Promise.reject(new Error("PostgresStore.listSecurityEvents is not implemented yet"));
   }
 
   async instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {

@@ -18,6 +18,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   TotpRegistration,
@@ -219,6 +220,7 @@ function recoveryCodeFromRow(row: Row): RecoveryCode {
     totpRegistrationId: String(row.totp_registration_id),
     memberId: String(row.member_id),
     codeHash: row.code_hash as Buffer,
+    sealedCode: String(row.sealed_code),
     consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
   };
 }
@@ -361,6 +363,10 @@ export class SqliteStore implements Store {
     return this.run(() => {
       this.sql("SELECT 1").get();
     });
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: this.pendingWrites.length === 0 ? 1 : 0, waiting: this.pendingWrites.length };
   }
 
   async close(): Promise<void> {
@@ -811,8 +817,9 @@ export class SqliteStore implements Store {
         this.sql("DELETE FROM recovery_codes WHERE totp_registration_id = ? AND project_id = ?").run(change.totpRegistrationId, change.projectId);
         for (const code of change.codes) {
           this.sql(
-            "INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, consumed_at) VALUES (?, ?, ?, ?, ?, ?)",
-          ).run(code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.consumedAt);
+            `INSERT INTO recovery_codes (recovery_code_id, project_id, totp_registration_id, member_id, code_hash, sealed_code, consumed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          ).run(code.recoveryCodeId, code.projectId, code.totpRegistrationId, code.memberId, code.codeHash, code.sealedCode, code.consumedAt);
         }
         return true;
       case "consume_recovery_code":
@@ -1051,6 +1058,41 @@ export class SqliteStore implements Store {
         }
         return { visitorFirstSeenAt: device ? Number(device.first_seen_at) : null, ipFirstSeenAt };
       }),
+    );
+  }
+
+  recordSecurityEvent(event: SecurityEvent): Promise<void> {
+    return this.write(() => {
+      this.sql(
+        `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
+           session_id_hash, ip_address, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
+        event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt);
+    });
+  }
+
+  listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]> {
+    return this.run(() =>
+      (
+        this.sql(
+          `SELECT * FROM security_events WHERE (@project IS NULL OR project_id = @project) AND created_at >= @since
+           ORDER BY seq DESC LIMIT @limit`,
+        ).all({ project: projectId, since: options.sinceAt ?? 0, limit: options.limit }) as Row[]
+      ).map((row) => ({
+        eventId: String(row.event_id),
+        projectId: String(row.project_id),
+        requestId: String(row.request_id),
+        kind: String(row.kind) as SecurityEvent["kind"],
+        outcome: String(row.outcome) as SecurityEvent["outcome"],
+        reason: String(row.reason),
+        route: String(row.route),
+        organizationId: String(row.organization_id),
+        memberId: String(row.member_id),
+        sessionIdHash: String(row.session_id_hash),
+        ipAddress: String(row.ip_address),
+        userAgent: String(row.user_agent),
+        createdAt: Number(row.created_at),
+      })),
     );
   }
 

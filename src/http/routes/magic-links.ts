@@ -1,0 +1,57 @@
+/** @module /v1/b2b/magic_links: email login_or_signup, invite, and authenticate. */
+import type { Services } from "../../services/services.js";
+import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
+import type { RouteDefinition } from "../route.js";
+import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+
+export function magicLinkRoutes(services: Services): RouteDefinition[] {
+  const { magicLinks } = services;
+  return [
+    {
+      method: "POST",
+      url: "/v1/b2b/magic_links/email/login_or_signup",
+      summary: "Email a login link to an active member, or a signup link to a pending, invited or new member",
+      auth: "project",
+      bodySchema: "magic-links-email-login-or-signup.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      handler: async ({ project, body }) => {
+        const sent = await magicLinks.loginOrSignup(project, body);
+        return {
+          member_id: sent.member.memberId,
+          member_created: sent.memberCreated,
+          member: memberToWire(sent.member),
+          organization: organizationToWire(sent.organization),
+        };
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/magic_links/email/invite",
+      summary: "Invite a member: creates it as invited (or re-invites) and emails an invite link",
+      auth: "project",
+      bodySchema: "magic-links-email-invite.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      handler: async ({ project, body }) => {
+        const sent = await magicLinks.invite(project, body);
+        return {
+          member_id: sent.member.memberId,
+          member: memberToWire(sent.member),
+          organization: organizationToWire(sent.organization),
+        };
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/magic_links/authenticate",
+      summary: "Authenticate a magic link token (single use, optional PKCE): a session or an intermediate session",
+      auth: "project",
+      bodySchema: "magic-links-authenticate.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "authentication",
+      handler: async ({ project, body }) => {
+        const { result, methodId } = await magicLinks.authenticate(project, body);
+        return { ...authenticationResultToWire(result), method_id: methodId, reset_sessions: false };
+      },
+    },
+  ];
+}
