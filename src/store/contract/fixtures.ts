@@ -15,6 +15,7 @@ import type {
   OutboxMessage,
   Project,
   RecoveryCode,
+  SecurityEvent,
   Session,
   SigningKey,
   SigningKeyState,
@@ -258,6 +259,25 @@ export function recoveryCodes(registration: TotpRegistration, count = 3): Recove
     sealedCode: `sealed:${randomBytes(16).toString("base64")}`,
     consumedAt: null,
   }));
+}
+
+export function securityEvent(projectId: string, overrides: Partial<SecurityEvent> = {}): SecurityEvent {
+  return {
+    eventId: uid("event-test"),
+    projectId,
+    requestId: uid("request-test"),
+    kind: "authentication",
+    outcome: "session",
+    reason: "",
+    route: "/v1/b2b/magic_links/authenticate",
+    organizationId: uid("organization-test"),
+    memberId: uid("member-test"),
+    sessionIdHash: randomBytes(16).toString("hex"),
+    ipAddress: "2001:db8::7",
+    userAgent: "Mozilla/5.0 (Macintosh) — ünïcødé",
+    createdAt: T0,
+    ...overrides,
+  };
 }
 
 /** Asserts that `promise` rejects with a StoreConflict naming `constraint`. */

@@ -1,13 +1,14 @@
 /**
  * @module Store contract: failure counters, fixed-window rate limits, the message outbox (lease,
- * delivery, retry, give-up, test-project listing), member device sightings and instance secrets.
+ * delivery, retry, give-up, test-project listing), security events, pool figures, member device
+ * sightings and instance secrets.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
-import type { OutboxMessage } from "../../domain/types.js";
+import type { OutboxMessage, SecurityEvent } from "../../domain/types.js";
 import type { Store } from "../store.js";
-import { MINUTE, T0, outboxMessage, project, uid } from "./fixtures.js";
+import { MINUTE, T0, outboxMessage, project, securityEvent, uid } from "./fixtures.js";
 import { freshStore, type StoreFactory } from "./harness.js";
 
 async function newProjectId(store: Store): Promise<string> {
@@ -194,6 +195,40 @@ export function limitsAndOutboxContract(makeStore: StoreFactory): void {
       assert.deepEqual(await store().listOutboxMessages(projectId, recipient, 3), [sameInstant, messages[3], messages[2]]);
       assert.equal((await store().listOutboxMessages(projectId, recipient, 10)).length, 5);
       assert.deepEqual(await store().listOutboxMessages(projectId, `${recipient}0`, 10), []);
+    });
+  });
+
+  // Listing all projects' events needs a database that holds only this case's events.
+  describe("security events", () => {
+    const store = freshStore(makeStore);
+
+    it("recordSecurityEvent keeps every field; listSecurityEvents is newest first, per project or all, from sinceAt, at most limit", async () => {
+      const projectId = await newProjectId(store());
+      const otherProjectId = await newProjectId(store());
+      const events = [
+        securityEvent(projectId, { createdAt: T0 }),
+        securityEvent(projectId, { createdAt: T0 + 10, kind: "exchange", outcome: "refused", reason: "session_not_found", sessionIdHash: "" }),
+        securityEvent(otherProjectId, { createdAt: T0 + 20, kind: "revocation", outcome: "revoked", organizationId: "", memberId: "" }),
+        // Recorded later with an earlier timestamp (another node's clock): order is recording order.
+        securityEvent(projectId, { createdAt: T0 + 5, kind: "step_up", outcome: "intermediate_session", ipAddress: "", userAgent: "" }),
+      ];
+      for (const event of events) await store().recordSecurityEvent(event);
+      const [first, second, third, fourth] = events as [SecurityEvent, SecurityEvent, SecurityEvent, SecurityEvent];
+      assert.deepEqual(await store().listSecurityEvents(projectId, { limit: 10 }), [fourth, second, first]);
+      assert.deepEqual(await store().listSecurityEvents(projectId, { limit: 2 }), [fourth, second]);
+      assert.deepEqual(await store().listSecurityEvents(projectId, { sinceAt: T0 + 5, limit: 10 }), [fourth, second]);
+      assert.deepEqual(await store().listSecurityEvents(otherProjectId, { limit: 10 }), [third]);
+      assert.deepEqual(await store().listSecurityEvents(null, { limit: 10 }), [fourth, third, second, first]);
+      assert.deepEqual(await store().listSecurityEvents(null, { sinceAt: T0 + 11, limit: 10 }), [third]);
+      assert.deepEqual(await store().listSecurityEvents(uid("project-test"), { limit: 10 }), []);
+    });
+
+    it("poolStats reports connection counts that add up", async () => {
+      await store().ping();
+      const { total, idle, waiting } = store().poolStats();
+      for (const value of [total, idle, waiting]) assert.ok(Number.isInteger(value) && value >= 0, `not a count: ${value}`);
+      assert.ok(total >= 1, "no connection after a successful ping");
+      assert.ok(idle <= total);
     });
   });
 

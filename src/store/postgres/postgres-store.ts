@@ -295,6 +295,24 @@ function recoveryCodeFromRow(row: Row): RecoveryCode {
   };
 }
 
+function securityEventFromRow(row: Row): SecurityEvent {
+  return {
+    eventId: String(row.event_id),
+    projectId: String(row.project_id),
+    requestId: String(row.request_id),
+    kind: String(row.kind) as SecurityEvent["kind"],
+    outcome: String(row.outcome) as SecurityEvent["outcome"],
+    reason: String(row.reason),
+    route: String(row.route),
+    organizationId: String(row.organization_id),
+    memberId: String(row.member_id),
+    sessionIdHash: String(row.session_id_hash),
+    ipAddress: String(row.ip_address),
+    userAgent: String(row.user_agent),
+    createdAt: int(row.created_at),
+  };
+}
+
 /** Thrown inside a commit's transaction to roll it back when a precondition does not hold. */
 class PreconditionFailed extends Error {
   constructor(
@@ -1155,14 +1173,27 @@ export class PostgresStore implements Store {
     });
   }
 
-  // Security events: not yet implemented on PostgreSQL (the second merge of main added them to Store).
+  // Security events
 
-  recordSecurityEvent(): Promise<void> {
-    return Promise.reject(new Error("PostgresStore.recordSecurityEvent is not implemented yet"));
+  async recordSecurityEvent(event: SecurityEvent): Promise<void> {
+    await this.execute(
+      `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
+         session_id_hash, ip_address, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
+        event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt,
+      ],
+    );
   }
 
-  listSecurityEvents(): Promise<SecurityEvent[]> {
-    return Promise.reject(new Error("PostgresStore.listSecurityEvents is not implemented yet"));
+  async listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]> {
+    return (
+      await this.query(
+        `SELECT * FROM security_events WHERE ($1::text IS NULL OR project_id = $1) AND created_at >= $2
+         ORDER BY seq DESC LIMIT $3`,
+        [projectId, options.sinceAt ?? 0, options.limit],
+      )
+    ).map(securityEventFromRow);
   }
 
   async instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {
