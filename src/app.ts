@@ -16,6 +16,7 @@ import type { Services } from "./services/services.js";
 import { SessionService } from "./services/sessions.js";
 import type { Senders } from "./delivery/senders.js";
 import { AuditService } from "./services/audit.js";
+import { AuthorizationService } from "./services/authorization.js";
 import { AuthenticationService } from "./services/authentication.js";
 import { EventWebhook } from "./delivery/event-webhook.js";
 import { DeliveryWorker } from "./services/delivery-worker.js";
@@ -114,6 +115,7 @@ export function buildServices(
   const devices = new DeviceService(context, fingerprintLookup, logger);
   const discovery = new DiscoveryService(context, sessions, organizations, authentication);
   const audit = new AuditService(context, eventWebhook, logger);
+  const authorization = new AuthorizationService(context, sessions, organizations);
   // --- MFA (issue 4) ---
   const mfa = new MfaSupport(context, organizations, members, sessions, authentication, outbox);
   const smsOtpFlows = new SmsOtpFlows(context, mfa, smsOtp, instanceKeys, authentication);
@@ -139,6 +141,7 @@ export function buildServices(
     devices,
     discovery,
     audit,
+    authorization,
     ...mfaServices,
     ...logins,
   };

@@ -127,6 +127,8 @@ export const ERROR_CATALOGUE = {
   // --- end MFA ---
   // 401/403: who is asking
   unauthorized_credentials: { status: 401, message: "The project id and secret do not match a project." },
+  session_authorization_error: { status: 403, message: "The member session's roles do not grant this action on this resource." },
+  session_authorization_tenancy_error: { status: 403, message: "The member session belongs to another organization." },
   // 404: what was asked for does not exist (in this project)
   route_not_found: { status: 404, message: "The requested endpoint does not exist." },
   project_not_found: { status: 404, message: "No such project." },

@@ -24,6 +24,17 @@ export interface RouteDefinition {
   querySchema?: string;
   /** Rate limits counted before the handler runs (after credentials and validation). */
   rateLimits?: RateLimitRule[];
+  /**
+   * What a caller acting as a member (X-Stytch-Member-Session / X-Stytch-Member-SessionJWT headers)
+   * must be allowed to do; without those headers the project's credentials alone suffice.
+   */
+  memberAuthorization?: (request: { params: Record<string, string>; body: any }) => {
+    organizationRef: string;
+    resource: string;
+    action: string;
+    /** The member the call acts on, when it may be the caller's own record. */
+    memberRef?: string;
+  };
   /** Every answer of this route, success or refusal, goes to the security audit trail as this kind. */
   audit?: SecurityEventKind;
   /** Returns the response fields; `status_code` and `request_id` are added around them. */

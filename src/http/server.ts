@@ -15,6 +15,7 @@ import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
 import type { RouteDefinition } from "./route.js";
 import { discoveryRoutes } from "./routes/discovery.js";
+import { rbacRoutes } from "./routes/rbac.js";
 import { healthRoutes } from "./routes/health.js";
 import { memberRoutes } from "./routes/members.js";
 import { organizationRoutes } from "./routes/organizations.js";
@@ -206,6 +207,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...memberRoutes(services),
     ...sessionRoutes(services),
     ...discoveryRoutes(services),
+    ...rbacRoutes(services),
     ...testOutboxRoutes(services.outbox),
     // --- MFA (issue 4) ---
     ...memberMfaRoutes(services),
@@ -235,6 +237,17 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
         }
         const body = route.bodySchema ? schemas.validate(route.bodySchema, request.body ?? {}) : undefined;
         const query = route.querySchema ? schemas.validate(route.querySchema, { ...(request.query as object) }) : undefined;
+        const memberSessionToken = request.headers["x-stytch-member-session"];
+        const memberSessionJwt = request.headers["x-stytch-member-sessionjwt"];
+        if ((memberSessionToken || memberSessionJwt) && project) {
+          // Acting as a member: refuse what the member may not do, rather than ignore the headers.
+          if (!route.memberAuthorization) throw new AppError("session_authorization_error", "This endpoint does not accept member-session authorization headers.");
+          await services.authorization.checkHeaders(
+            project,
+            { token: typeof memberSessionToken === "string" ? memberSessionToken : undefined, jwt: typeof memberSessionJwt === "string" ? memberSessionJwt : undefined },
+            route.memberAuthorization({ params: request.params as Record<string, string>, body: body ?? {} }),
+          );
+        }
         if (route.rateLimits && project) {
           await rateLimiter.check(route.rateLimits, route.url, project, request.ip, (body ?? {}) as Record<string, unknown>);
         }

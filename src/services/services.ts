@@ -6,6 +6,7 @@ import type { ProjectService } from "./projects.js";
 import type { SessionService } from "./sessions.js";
 import type { ServiceContext } from "./context.js";
 import type { AuditService } from "./audit.js";
+import type { AuthorizationService } from "./authorization.js";
 import type { AuthenticationService } from "./authentication.js";
 import type { DeliveryWorker } from "./delivery-worker.js";
 import type { DeviceService } from "./devices.js";
@@ -41,6 +42,7 @@ export interface Services {
   devices: DeviceService;
   discovery: DiscoveryService;
   audit: AuditService;
+  authorization: AuthorizationService;
   // --- MFA (issue 4) ---
   mfa: MfaSupport;
   smsOtpFlows: SmsOtpFlows;

@@ -199,6 +199,8 @@ export class SessionService {
     }
     const organization = await this.organizations.get(project, current.organizationId);
     const member = await this.members.get(project, organization, current.memberId);
+    // Roles are the member's as they are now: a role taken away stops counting at the next authenticate.
+    current = withCurrentRoles(current, member);
     return {
       session: current,
       member,
@@ -211,7 +213,8 @@ export class SessionService {
   async list(project: Project, organizationRef: string, memberRef: string): Promise<Session[]> {
     const organization = await this.organizations.get(project, organizationRef);
     const member = await this.members.get(project, organization, memberRef);
-    return this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
+    const live = await this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
+    return live.map((session) => withCurrentRoles(session, member));
   }
 
   /** Revokes by exactly one of session id, token, JWT or member id (all of that member's sessions). */
@@ -226,14 +229,22 @@ export class SessionService {
     if (given.length > 1) throw new AppError("too_many_session_revoke_arguments");
     const now = this.ctx.clock.now();
     if (request.member_id) {
-      // Revoking the sessions of a member that has none (or no longer exists) is not an error.
-      await this.ctx.store.revokeMemberSessions(project.projectId, request.member_id, now);
+      // An unknown member (or another project's) is an error; a member without live sessions is not.
+      const member = await this.ctx.store.findMemberById(project.projectId, request.member_id);
+      if (!member) throw new AppError("member_not_found");
+      await this.ctx.store.revokeMemberSessions(project.projectId, member.memberId, now);
       return;
     }
     // `||`, not `??`: an empty member_session_id is "not given" (checked above), so the token or JWT names the session.
     const sessionId = request.member_session_id || (await this.resolveLive(project, request)).sessionId;
     if (!(await this.ctx.store.revokeSession(project.projectId, sessionId, now))) throw new AppError("session_not_found");
   }
+}
+
+/** The session with the member's current roles (the stored ones are those it started with). */
+function withCurrentRoles(session: Session, member: Member): Session {
+  const roles = sessionRolesOf(member);
+  return roles.length === session.roles.length && roles.every((role, index) => role === session.roles[index]) ? session : { ...session, roles };
 }
 
 /** The `kid` of a JWT's header without verifying anything, or null when there is none. */

@@ -30,6 +30,7 @@ export function magicLinkRoutes(services: Services): RouteDefinition[] {
       summary: "Invite a member: creates it as invited (or re-invites) and emails an invite link",
       auth: "project",
       bodySchema: "magic-links-email-invite.request",
+      memberAuthorization: ({ body }) => ({ organizationRef: body.organization_id, resource: "stytch.member", action: "create" }),
       rateLimits: AUTH_ENDPOINT_LIMITS,
       handler: async ({ project, body }) => {
         const sent = await magicLinks.invite(project, body);

@@ -13,6 +13,7 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       summary: "Create a member",
       auth: "project",
       bodySchema: "members-create.request",
+      memberAuthorization: ({ params }) => ({ organizationRef: params.organization_id!, resource: "stytch.member", action: "create" }),
       handler: async ({ project, params, body }) => {
         const { member, organization } = await members.create(project, params.organization_id!, body);
         return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
@@ -42,6 +43,12 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       summary: "Update a member (only the fields given change)",
       auth: "project",
       bodySchema: "members-update.request",
+      memberAuthorization: ({ params }) => ({
+        organizationRef: params.organization_id!,
+        resource: "stytch.member",
+        action: "update",
+        memberRef: params.member_id!,
+      }),
       handler: async ({ project, params, body }) => {
         const { member, organization } = await members.update(project, params.organization_id!, params.member_id!, body);
         return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
@@ -52,6 +59,12 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       url: "/v1/b2b/organizations/:organization_id/members/:member_id",
       summary: "Delete a member and revoke its sessions",
       auth: "project",
+      memberAuthorization: ({ params }) => ({
+        organizationRef: params.organization_id!,
+        resource: "stytch.member",
+        action: "delete",
+        memberRef: params.member_id!,
+      }),
       handler: async ({ project, params }) => ({
         member_id: await members.delete(project, params.organization_id!, params.member_id!),
       }),
@@ -62,6 +75,12 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       summary: "Search members across organizations",
       auth: "project",
       bodySchema: "members-search.request",
+      // Acting as a member, a search may cover only that member's own organization.
+      memberAuthorization: ({ body }) => ({
+        organizationRef: body.organization_ids?.length === 1 ? body.organization_ids[0] : "",
+        resource: "stytch.member",
+        action: "search",
+      }),
       handler: async ({ project, body }) => {
         const { page, organizations: found } = await members.search(project, body);
         return {

@@ -43,6 +43,7 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       summary: "Update an organization (only the fields given change)",
       auth: "project",
       bodySchema: "organizations-update.request",
+      memberAuthorization: ({ params }) => ({ organizationRef: params.organization_id!, resource: "stytch.organization", action: "update" }),
       handler: async ({ project, params, body }) => ({
         organization: organizationToWire(await organizations.update(project, params.organization_id!, body)),
       }),
@@ -52,6 +53,7 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       url: "/v1/b2b/organizations/:organization_id",
       summary: "Delete an organization, its members and their sessions",
       auth: "project",
+      memberAuthorization: ({ params }) => ({ organizationRef: params.organization_id!, resource: "stytch.organization", action: "delete" }),
       handler: async ({ project, params }) => ({ organization_id: await organizations.delete(project, params.organization_id!) }),
     },
   ];

@@ -6,7 +6,7 @@ import { resolveLocale } from "../../messages/locales.js";
 import { authenticationResultToWire, memberSessionToWire, memberToWire, organizationToWire } from "../wire.js";
 
 export function sessionRoutes(services: Services): RouteDefinition[] {
-  const { sessions, keys, projects, organizations, exchange, devices } = services;
+  const { sessions, keys, projects, organizations, exchange, devices, authorization } = services;
   return [
     {
       method: "GET",
@@ -30,7 +30,9 @@ export function sessionRoutes(services: Services): RouteDefinition[] {
       audit: "authentication",
       handler: async ({ project, body }) => {
         const result = await sessions.authenticate(project, body);
+        const verdict = body.authorization_check ? await authorization.check(project, result.session, body.authorization_check) : undefined;
         return {
+          ...(verdict ? { verdict } : {}),
           member_session: memberSessionToWire(result.session, result.organization),
           session_token: result.sessionToken,
           session_jwt: result.sessionJwt,
