@@ -10,6 +10,8 @@ import type { ServiceContext } from "./context.js";
 
 /** How long a node trusts its cached key set before re-reading it (the `next` key is published long before use). */
 export const KEY_CACHE_TTL_MS = 5_000;
+/** An unknown kid makes a node re-read a project's keys at most this often. */
+export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1_000;
 /** Retired public keys stay in the JWKS this long after they stop signing. */
 export const RETIRED_KEY_PUBLISH_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -23,6 +25,8 @@ interface KeySet {
 export class KeyService {
   private readonly cache = new Map<string, KeySet>();
   private readonly loading = new Map<string, Promise<KeySet>>();
+  /** When each project's key set was last re-read because of an unknown kid. */
+  private readonly lastUnknownKidReload = new Map<string, number>();
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -97,10 +101,18 @@ export class KeyService {
     return { kid: keys.current.key.kid, privateKey: keys.current.privateKey };
   }
 
-  /** A published public key by kid; an unknown kid re-reads the database once. */
+  /**
+   * A published public key by kid. An unknown kid re-reads the database, at most once a second
+   * per project, so forged kids cannot turn every request into a database read.
+   */
   async publicKey(projectId: string, kid: string): Promise<KeyObject | null> {
     let keys = await this.keySet(projectId);
-    if (!keys.byKid.has(kid)) keys = await this.keySet(projectId, true);
+    if (!keys.byKid.has(kid)) {
+      const now = this.ctx.clock.now();
+      if (now - (this.lastUnknownKidReload.get(projectId) ?? -Infinity) < UNKNOWN_KID_RELOAD_INTERVAL_MS) return null;
+      this.lastUnknownKidReload.set(projectId, now);
+      keys = await this.keySet(projectId, true);
+    }
     return keys.byKid.get(kid)?.publicKey ?? null;
   }
 

@@ -133,6 +133,10 @@ export class MemberService {
       externalId: input.external_id === undefined ? current.externalId : input.external_id === "" ? null : input.external_id,
       updatedAt: this.ctx.clock.now(),
     };
+    if (!emailChanges && input.email_address !== undefined) {
+      // The same address in other letters: a new spelling, nothing to prove again.
+      updated.emailAddress = input.email_address.trim();
+    }
     if (emailChanges) {
       // A new address is unproven: it gets a new email id, is unverified, and the password goes.
       updated.emailAddress = input.email_address!.trim();

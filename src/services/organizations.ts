@@ -104,13 +104,19 @@ export class OrganizationService {
   }
 
   async create(project: Project, input: OrganizationInput & { organization_name: string }): Promise<Organization> {
-    const organization = this.build(project, input);
-    try {
-      await this.ctx.store.insertOrganization(organization);
-    } catch (error) {
-      throw conflictToAppError(error);
+    let organization = this.build(project, input);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.ctx.store.insertOrganization(organization);
+        return organization;
+      } catch (error) {
+        // A slug derived from the name may be taken: derive another. A slug the caller chose is theirs to change.
+        const derivedSlugTaken =
+          input.organization_slug === undefined && error instanceof StoreConflict && error.constraint === "organization_slug" && attempt < 5;
+        if (!derivedSlugTaken) throw conflictToAppError(error);
+        organization = { ...organization, slug: `${slugFromName(input.organization_name).slice(0, 110)}-${this.ctx.random.bytes(3).toString("hex")}` };
+      }
     }
-    return organization;
   }
 
   /** A new organization from `input`, checked against every rule, not yet stored. */

@@ -33,3 +33,32 @@ describe("sessions follow the member's current roles", () => {
     expectStytchError(response.body, 404, "member_not_found");
   });
 });
+
+describe("small contract details", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  it("derives a distinct slug when two organizations share a name and give none", async () => {
+    const first = await h.client.organizations.create({ organization_name: "Same Name" });
+    const second = await h.client.organizations.create({ organization_name: "Same Name" });
+    assert.equal(first.organization.organization_slug, "same-name");
+    assert.match(second.organization.organization_slug, /^same-name-[0-9a-f]{6}$/);
+  });
+
+  it("keeps a slug the caller chose: a taken one is a conflict", async () => {
+    await h.client.organizations.create({ organization_name: "Chosen", organization_slug: "chosen" });
+    await assert.rejects(h.client.organizations.create({ organization_name: "Chosen 2", organization_slug: "chosen" }), (error: { error_type?: string }) => error.error_type === "organization_slug_already_used");
+  });
+
+  it("stores a new spelling of the same email address without unverifying it", async () => {
+    const organization = await h.app.services.organizations.create(h.project, { organization_name: "Spelling" });
+    const { member } = await h.app.services.members.create(h.project, organization.organizationId, { email_address: "ada@example.com" });
+    await h.app.services.context.store.updateMember({ ...member, emailAddressVerified: true });
+    const updated = await h.client.organizations.members.update({ organization_id: organization.organizationId, member_id: member.memberId, email_address: "Ada@Example.com" });
+    assert.equal(updated.member.email_address, "Ada@Example.com");
+    assert.equal(updated.member.email_address_verified, true);
+  });
+});
