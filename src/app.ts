@@ -34,6 +34,7 @@ import { RecoveryCodeService } from "./services/recovery-codes.js";
 import { SmsOtpFlows } from "./services/sms-otp-flows.js";
 import { TotpService } from "./services/totp.js";
 // --- end MFA ---
+import { PostgresStore, parsePostgresUrl } from "./store/postgres/postgres-store.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 // ---- Logins (issue 3) ----
 import { SmtpEmailSender } from "./delivery/smtp-sender.js";
@@ -59,13 +60,27 @@ export interface AppOverrides {
   deliveryPollMs?: number;
 }
 
+/**
+ * Opens and migrates the store DATABASE_URL names: `sqlite:<path>`, or `postgres://…` /
+ * `postgresql://…` (optional `schema=` and `pool_size=` query parameters, see docs/postgresql.md).
+ */
 export async function openStore(databaseUrl: string): Promise<Store> {
+  let store: Store;
   if (databaseUrl.startsWith("sqlite:")) {
-    const store = new SqliteStore(databaseUrl.slice("sqlite:".length) || "./data/tessera.db");
-    await store.migrate();
-    return store;
+    store = new SqliteStore(databaseUrl.slice("sqlite:".length) || "./data/tessera.db");
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const { connectionString, options } = parsePostgresUrl(databaseUrl);
+    store = new PostgresStore(connectionString, options);
+  } else {
+    throw new Error("DATABASE_URL must start with sqlite:, postgres:// or postgresql://");
   }
-  throw new Error("PostgreSQL is not supported yet: use DATABASE_URL=sqlite:<path>");
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  return store;
 }
 
 export function buildServices(

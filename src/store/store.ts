@@ -124,6 +124,12 @@ export interface Store {
   /** Adds keys that do not exist yet (first keys of a project); existing kids are left alone. */
   insertSigningKeys(keys: SigningKey[]): Promise<void>;
   /**
+   * A project's first keys, atomically: inserts `keys` (all of one project) only if the project
+   * has no signing keys yet and says whether it did. Nodes racing to give a new project its keys
+   * end with one set (one `current`); the losers get false and should re-read the keys.
+   */
+  insertFirstSigningKeys(keys: SigningKey[]): Promise<boolean>;
+  /**
    * One rotation step, atomically: the `next` key starts signing, the old `current` retires at
    * `now`, `newNext` is published, and retired keys older than `dropRetiredBefore` are removed.
    */
@@ -144,6 +150,7 @@ export interface Store {
   findMember(projectId: string, organizationId: string, idOrExternalId: string): Promise<Member | null>;
   /** Case-insensitive email match within one organization; deleted members are not found. */
   findMemberByEmail(projectId: string, organizationId: string, emailAddress: string): Promise<Member | null>;
+  /** Rewrites a member's mutable fields; a deleted member is left deleted (nothing is written). */
   updateMember(member: Member): Promise<void>;
   /** Marks the member deleted and revokes its sessions. */
   deleteMember(projectId: string, memberId: string, now: EpochMs): Promise<boolean>;

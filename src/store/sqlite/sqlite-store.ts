@@ -476,6 +476,19 @@ export class SqliteStore implements Store {
     return this.write(() => this.transaction(() => keys.forEach((key) => this.insertSigningKey(key))));
   }
 
+  insertFirstSigningKeys(keys: SigningKey[]): Promise<boolean> {
+    const projectId = singleProject(keys);
+    if (projectId === null) return Promise.resolve(false);
+    // The check and the inserts share one write transaction, which SQLite runs one at a time.
+    return this.write(() =>
+      this.transaction(() => {
+        if (this.sql("SELECT 1 FROM signing_keys WHERE project_id = ? LIMIT 1").get(projectId) !== undefined) return false;
+        keys.forEach((key) => this.insertSigningKey(key));
+        return true;
+      }),
+    );
+  }
+
   rotateSigningKeys(projectId: string, newNext: SigningKey, now: EpochMs, dropRetiredBefore: EpochMs): Promise<void> {
     return this.write(() =>
       this.transaction(() => {
@@ -599,7 +612,7 @@ export class SqliteStore implements Store {
            mfa_enrolled = @mfa_enrolled, mfa_phone_number = @mfa_phone_number, mfa_phone_number_verified = @mfa_phone_number_verified,
            default_mfa_method = @default_mfa_method, totp_registration_id = @totp_registration_id,
            member_password_id = @member_password_id, role_ids = @role_ids, updated_at = @updated_at
-         WHERE member_id = @member_id AND project_id = @project_id`,
+         WHERE member_id = @member_id AND project_id = @project_id AND status <> 'deleted'`,
     ).run(memberParams(member)).changes;
   }
 
@@ -988,15 +1001,17 @@ export class SqliteStore implements Store {
   hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
     const windowStart = now - (now % windowMs);
     return this.write(() => {
+      // A later window starts over at 1; a hit stamped in an earlier window (a node whose clock is
+      // behind) counts against the current window instead of resetting it.
       const row = this.sql(
         `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
          ON CONFLICT (key) DO UPDATE SET
-           count = CASE WHEN window_start = excluded.window_start THEN count + 1 ELSE 1 END,
-           window_start = excluded.window_start
-         RETURNING count`,
+           count = CASE WHEN excluded.window_start > window_start THEN 1 ELSE count + 1 END,
+           window_start = max(window_start, excluded.window_start)
+         RETURNING count, window_start`,
       ).get(key, windowStart) as Row;
       const allowed = Number(row.count) <= limit;
-      return { allowed, retryAfterMs: allowed ? 0 : windowStart + windowMs - now };
+      return { allowed, retryAfterMs: allowed ? 0 : Number(row.window_start) + windowMs - now };
     });
   }
 
@@ -1135,6 +1150,13 @@ export class SqliteStore implements Store {
     );
   }
 
+}
+
+/** The one project `keys` belong to; null for no keys. Keys of several projects are a caller's bug. */
+function singleProject(keys: SigningKey[]): string | null {
+  const projects = new Set(keys.map((key) => key.projectId));
+  if (projects.size > 1) throw new Error("insertFirstSigningKeys: keys of more than one project");
+  return keys[0]?.projectId ?? null;
 }
 
 /** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
