@@ -124,7 +124,11 @@ export function buildServices(
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
   // --- end MFA ---
   // ---- Logins (issue 3) ----
-  const logins = buildLoginServices(context, { organizations, members, sessions, authentication, outbox, instanceKeys }, loginSettings);
+  const logins = buildLoginServices(
+    context,
+    { organizations, members, sessions, authentication, outbox, instanceKeys, discovery },
+    loginSettings,
+  );
   return {
     context,
     keys,

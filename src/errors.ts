@@ -181,6 +181,7 @@ export const ERROR_CATALOGUE = {
   invalid_signup_redirect_url: { status: 400, message: "signup_redirect_url is not a valid http(s) URL." },
   invalid_invite_redirect_url: { status: 400, message: "invite_redirect_url is not a valid http(s) URL." },
   invalid_password_reset_redirect_url: { status: 400, message: "reset_password_redirect_url is not a valid http(s) URL." },
+  invalid_discovery_redirect_url: { status: 400, message: "discovery_redirect_url is not a valid http(s) URL." },
   no_match_for_provided_magic_link_url: {
     status: 400,
     message: "The redirect URL is not on this project's allow-list (TESSERA_REDIRECT_URLS).",

@@ -292,7 +292,10 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
               route.audit === "revocation"
                 ? "revoked"
                 : "discovered_organizations" in result
-                  ? "listed"
+                  ? // A discovery email authenticate lists too, but what it yields is an intermediate session.
+                    typeof result.intermediate_session_token === "string" && result.intermediate_session_token !== ""
+                    ? "intermediate_session"
+                    : "listed"
                   : result.member_authenticated === false
                     ? "intermediate_session"
                     : "session",

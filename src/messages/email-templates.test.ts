@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { SUPPORTED_LOCALES } from "./locales.js";
 import { formatDuration, renderEmail, type EmailTemplateKind } from "./email-templates.js";
 
-const KINDS: EmailTemplateKind[] = ["login", "signup", "invite", "email_otp", "password_reset"];
+const KINDS: EmailTemplateKind[] = ["login", "signup", "invite", "email_otp", "password_reset", "discovery", "discovery_email_otp"];
 
 describe("email templates", () => {
   it("exist for every kind in every supported locale, each different", () => {
@@ -12,18 +12,19 @@ describe("email templates", () => {
       for (const locale of SUPPORTED_LOCALES) {
         const email = renderEmail(kind, locale, {
           organizationName: "Acme",
-          link: "https://app.test/auth?stytch_token_type=multi_tenant_magic_links&token=TOKEN",
+          link: `https://app.test/auth?stytch_token_type=${kind === "discovery" ? "discovery" : "multi_tenant_magic_links"}&token=TOKEN`,
           code: "012345",
           expiresInMinutes: 60,
         });
         assert.ok(email.subject.includes("Acme"), `${kind}/${locale} subject`);
         assert.ok(email.html.startsWith("<!doctype html>"));
         assert.ok(email.html.includes(`lang="${locale}"`));
-        if (kind === "email_otp") {
+        if (kind === "email_otp" || kind === "discovery_email_otp") {
           assert.ok(email.text.includes("012345") && email.html.includes("012345"));
         } else {
           assert.ok(email.text.includes("token=TOKEN"), `${kind}/${locale} text link`);
-          assert.ok(email.html.includes('href="https://app.test/auth?stytch_token_type=multi_tenant_magic_links&amp;token=TOKEN"'));
+          const type = kind === "discovery" ? "discovery" : "multi_tenant_magic_links";
+          assert.ok(email.html.includes(`href="https://app.test/auth?stytch_token_type=${type}&amp;token=TOKEN"`));
         }
         subjects.add(email.subject);
       }

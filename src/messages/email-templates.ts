@@ -1,17 +1,29 @@
 /**
  * @module The emails the login flows send, per locale (en, es, pt-br, fr): login and signup
- * magic links, invites, email passcodes and password resets. Each renders to a subject, a plain
- * text body and a simple HTML body; values are HTML-escaped.
+ * magic links, invites, email passcodes, password resets, and the discovery link and passcode
+ * (which belong to no organization: they name the project instead). Each renders to a subject,
+ * a plain text body and a simple HTML body; values are HTML-escaped.
  */
 import type { Locale } from "./locales.js";
 
-export type EmailTemplateKind = "login" | "signup" | "invite" | "email_otp" | "password_reset";
+export type EmailTemplateKind =
+  | "login"
+  | "signup"
+  | "invite"
+  | "email_otp"
+  | "password_reset"
+  | "discovery"
+  | "discovery_email_otp";
+
+/** The kinds whose email carries a passcode rather than a link. */
+const CODE_KINDS: ReadonlySet<EmailTemplateKind> = new Set(["email_otp", "discovery_email_otp"]);
 
 export interface EmailTemplateValues {
+  /** The organization's name; for the discovery kinds (no organization yet), the project's name. */
   organizationName: string;
-  /** The magic link, invite link or reset link (not for passcodes). */
+  /** The magic link, invite link, reset link or discovery link (not for passcodes). */
   link?: string;
-  /** The passcode (email OTP only). */
+  /** The passcode (email OTP and discovery email OTP only). */
   code?: string;
   /** How long the link or code stays valid. */
   expiresInMinutes: number;
@@ -76,6 +88,18 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       action: "Reset password",
       footer: "This link expires in {duration} and can be used once. If you did not ask for a reset, you can ignore this email: your password stays the same.",
     },
+    discovery: {
+      subject: "Log in to {org}",
+      intro: "Click the link below to log in to {org}. You will then choose the organization to continue to, or create one.",
+      action: "Log in",
+      footer: "This link expires in {duration} and can be used once. If you did not ask to log in, you can ignore this email.",
+    },
+    discovery_email_otp: {
+      subject: "Your code to log in to {org}",
+      intro: "Use this code to log in to {org}. You will then choose the organization to continue to, or create one.",
+      action: "Your code is:",
+      footer: "The code expires in {duration}. Never share it with anyone. If you did not ask for a code, you can ignore this email.",
+    },
     inviteBy: "{inviter} has invited you",
     inviteAnonymous: "You have been invited",
     linkFallback: "If the button does not work, copy this address into your browser:",
@@ -110,6 +134,18 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       intro: "Alguien pidió restablecer la contraseña de tu cuenta de {org}. Haz clic en el enlace de abajo para elegir una nueva contraseña.",
       action: "Restablecer contraseña",
       footer: "Este enlace caduca en {duration} y solo se puede usar una vez. Si no lo pediste, puedes ignorar este correo: tu contraseña no cambia.",
+    },
+    discovery: {
+      subject: "Tu enlace de acceso a {org}",
+      intro: "Haz clic en el enlace de abajo para iniciar sesión en {org}. Después elegirás la organización con la que continuar, o crearás una.",
+      action: "Iniciar sesión",
+      footer: "Este enlace caduca en {duration} y solo se puede usar una vez. Si no pediste iniciar sesión, puedes ignorar este correo.",
+    },
+    discovery_email_otp: {
+      subject: "Tu código de acceso a {org}",
+      intro: "Usa este código para iniciar sesión en {org}. Después elegirás la organización con la que continuar, o crearás una.",
+      action: "Tu código es:",
+      footer: "El código caduca en {duration}. No lo compartas con nadie. Si no pediste un código, puedes ignorar este correo.",
     },
     inviteBy: "{inviter} te ha invitado",
     inviteAnonymous: "Te han invitado",
@@ -146,6 +182,18 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       action: "Redefinir senha",
       footer: "Este link expira em {duration} e só pode ser usado uma vez. Se você não pediu, ignore este e-mail: sua senha continua a mesma.",
     },
+    discovery: {
+      subject: "Seu link de login para {org}",
+      intro: "Clique no link abaixo para entrar em {org}. Em seguida, você escolherá a organização com a qual continuar, ou criará uma.",
+      action: "Entrar",
+      footer: "Este link expira em {duration} e só pode ser usado uma vez. Se você não pediu para entrar, ignore este e-mail.",
+    },
+    discovery_email_otp: {
+      subject: "Seu código de login para {org}",
+      intro: "Use este código para entrar em {org}. Em seguida, você escolherá a organização com a qual continuar, ou criará uma.",
+      action: "Seu código é:",
+      footer: "O código expira em {duration}. Nunca o compartilhe. Se você não pediu um código, ignore este e-mail.",
+    },
     inviteBy: "{inviter} convidou você",
     inviteAnonymous: "Você foi convidado",
     linkFallback: "Se o botão não funcionar, copie este endereço no seu navegador:",
@@ -180,6 +228,18 @@ const CATALOGUES: Record<Locale, Catalogue> = {
       intro: "Quelqu'un a demandé à réinitialiser le mot de passe de votre compte {org}. Cliquez sur le lien ci-dessous pour choisir un nouveau mot de passe.",
       action: "Réinitialiser le mot de passe",
       footer: "Ce lien expire dans {duration} et ne peut servir qu'une fois. Si vous n'avez rien demandé, ignorez cet e-mail : votre mot de passe reste le même.",
+    },
+    discovery: {
+      subject: "Votre lien d'accès à {org}",
+      intro: "Cliquez sur le lien ci-dessous pour vous connecter à {org}. Vous choisirez ensuite l'organisation où continuer, ou en créerez une.",
+      action: "Se connecter",
+      footer: "Ce lien expire dans {duration} et ne peut servir qu'une fois. Si vous n'avez pas demandé à vous connecter, ignorez cet e-mail.",
+    },
+    discovery_email_otp: {
+      subject: "Votre code d'accès à {org}",
+      intro: "Utilisez ce code pour vous connecter à {org}. Vous choisirez ensuite l'organisation où continuer, ou en créerez une.",
+      action: "Votre code est :",
+      footer: "Le code expire dans {duration}. Ne le partagez jamais. Si vous n'avez pas demandé de code, ignorez cet e-mail.",
     },
     inviteBy: "{inviter} vous a invité",
     inviteAnonymous: "Vous avez été invité",
@@ -224,7 +284,7 @@ export function renderEmail(kind: EmailTemplateKind, locale: Locale, values: Ema
 
   let textAction: string;
   let htmlAction: string;
-  if (kind === "email_otp") {
+  if (CODE_KINDS.has(kind)) {
     const code = values.code ?? "";
     textAction = `${copy.action} ${code}`;
     htmlAction =

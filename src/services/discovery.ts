@@ -17,7 +17,7 @@ import {
 } from "../domain/types.js";
 import { newStytchId } from "../crypto/random.js";
 import { sha256 } from "../crypto/token-hash.js";
-import { AppError } from "../errors.js";
+import { AppError, type ErrorType } from "../errors.js";
 import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
 import {
@@ -41,6 +41,25 @@ export interface DiscoveredOrganization {
   memberAuthenticated: boolean;
   primaryRequired: { allowed_auth_methods: string[] } | null;
   mfaRequired: { member_options: { mfa_phone_number: string; totp_registration_id: string }; secondary_auth_initiated: null } | null;
+}
+
+/** What a discovery email login (magic link or passcode) ends with. */
+export interface DiscoveryStart {
+  intermediateSessionToken: string;
+  intermediateSessionExpiresAt: number;
+  emailAddress: string;
+  discovered: DiscoveredOrganization[];
+}
+
+/** Who proved the factors a listing evaluates: a member (session, bound intermediate session) or just an email. */
+interface DiscoverySource {
+  emailAddress: string;
+  factors: AuthenticationFactor[];
+  memberId: string | null;
+  phone: string;
+  phoneVerified: boolean;
+  /** Only an intermediate session may join by email domain (a session lists its memberships). */
+  fromIntermediateSession: boolean;
 }
 
 const ENTERABLE_STATUSES = new Set(["active", "pending", "invited"]);
@@ -128,6 +147,38 @@ export class DiscoveryService {
     };
   }
 
+  /**
+   * Ends a discovery email login: ONE commit holds the step's own preconditions and writes
+   * (consuming the link or code, clearing throttles) and the new discovery intermediate session
+   * for `emailAddress` holding `factors`, so a token is never spent without its session nor a
+   * session started without spending the token. Then lists what that session can enter.
+   */
+  async startFromEmail(
+    project: Project,
+    emailAddress: string,
+    factors: AuthenticationFactor[],
+    changes: Change[],
+    errorFor: Partial<Record<Change["kind"], ErrorType>>,
+  ): Promise<DiscoveryStart> {
+    const started = this.newDiscoverySession(project, emailAddress, factors);
+    let result;
+    try {
+      result = await this.ctx.store.commit([...changes, started.change]);
+    } catch (error) {
+      throw conflictToAppError(error);
+    }
+    if (!result.ok) throw new AppError(errorFor[result.failed] ?? "bad_request");
+    const discovered = await this.discover(project, {
+      emailAddress,
+      factors,
+      memberId: null,
+      phone: "",
+      phoneVerified: false,
+      fromIntermediateSession: true,
+    });
+    return { intermediateSessionToken: started.token, intermediateSessionExpiresAt: started.expiresAt, emailAddress, discovered };
+  }
+
   /** What `factors` (proven for `source`) would be worth for `member` of `organization`. */
   private evaluate(
     organization: Organization,
@@ -165,29 +216,40 @@ export class DiscoveryService {
     if (given.length > 1) throw new AppError("too_many_session_arguments", "Please include exactly one of intermediate_session_token, session_token or session_jwt.");
     if (given.length === 0) throw new AppError("no_session_arguments", "Please include exactly one of intermediate_session_token, session_token or session_jwt.");
 
-    let emailAddress: string;
-    let factors: AuthenticationFactor[];
-    let source: { memberId: string | null; phone: string; phoneVerified: boolean };
+    let source: DiscoverySource;
     let organizationIdHint: string | null = null;
-    let fromIntermediateSession = false;
     if (request.intermediate_session_token) {
       const { record } = await this.authentication.resolveIntermediateSession(project, request.intermediate_session_token);
-      emailAddress = record.emailAddress;
-      factors = record.factors;
       organizationIdHint = record.organizationId;
       const bound = record.memberId ? await this.ctx.store.findMemberById(project.projectId, record.memberId) : null;
-      source = { memberId: record.memberId, phone: bound?.mfaPhoneNumber ?? "", phoneVerified: bound?.mfaPhoneNumberVerified ?? false };
-      fromIntermediateSession = true;
+      source = {
+        emailAddress: record.emailAddress,
+        factors: record.factors,
+        memberId: record.memberId,
+        phone: bound?.mfaPhoneNumber ?? "",
+        phoneVerified: bound?.mfaPhoneNumberVerified ?? false,
+        fromIntermediateSession: true,
+      };
     } else {
       // A dead session fails here rather than silently listing nothing.
       const session = await this.sessions.resolveLive(project, request);
       const member = await this.ctx.store.findMemberById(project.projectId, session.memberId);
       if (!member) throw new AppError("session_not_found");
-      emailAddress = member.emailAddress;
-      factors = session.factors;
-      source = { memberId: member.memberId, phone: member.mfaPhoneNumber, phoneVerified: member.mfaPhoneNumberVerified };
+      source = {
+        emailAddress: member.emailAddress,
+        factors: session.factors,
+        memberId: member.memberId,
+        phone: member.mfaPhoneNumber,
+        phoneVerified: member.mfaPhoneNumberVerified,
+        fromIntermediateSession: false,
+      };
     }
+    return { emailAddress: source.emailAddress, organizationIdHint, discovered: await this.discover(project, source) };
+  }
 
+  /** The organizations `source` can enter (memberships, and for an intermediate session joinable by domain), each evaluated. */
+  private async discover(project: Project, source: DiscoverySource): Promise<DiscoveredOrganization[]> {
+    const { emailAddress, factors } = source;
     const discovered: DiscoveredOrganization[] = [];
     const memberOrganizationIds = new Set<string>();
     for (const member of await this.ctx.store.findMembersByEmail(project.projectId, emailAddress)) {
@@ -204,7 +266,7 @@ export class DiscoveryService {
       });
     }
     // Organizations the person may join by email domain: only for an intermediate session whose factors prove the email.
-    if (fromIntermediateSession && provesEmail(factors)) {
+    if (source.fromIntermediateSession && provesEmail(factors)) {
       const domain = emailDomain(emailAddress);
       const page = await this.ctx.store.searchOrganizations(
         project.projectId,
@@ -223,7 +285,7 @@ export class DiscoveryService {
         });
       }
     }
-    return { emailAddress, organizationIdHint, discovered };
+    return discovered;
   }
 
   /** Enters `organization_id` with a (discovery or organization-bound) intermediate session. */
@@ -268,10 +330,13 @@ export class DiscoveryService {
         ? record.factors
         : transferFactors(record.factors, { mfaPhoneNumber: bound?.mfaPhoneNumber ?? "", mfaPhoneNumberVerified: bound?.mfaPhoneNumberVerified ?? false }, member).carried;
     const live: LiveIntermediateSession = { record: { ...record, factors: carried }, token: intermediate.token };
+    // Factors that prove the email address (a discovery link or passcode, say) verify it, as the
+    // organization's own email login would; written in the same commit as the outcome.
+    const entering: Member = provesEmail(carried) && !member.emailAddressVerified ? { ...member, emailAddressVerified: true, updatedAt: now } : member;
     return this.authentication.conclude({
       project,
       organization,
-      member,
+      member: entering,
       memberBefore: member,
       newFactors: [],
       changes,

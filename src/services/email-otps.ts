@@ -3,7 +3,9 @@
  * as magic links; a new code supersedes the previous one for the address; keyed hash only) and
  * `authenticate` checks it — an attempt is claimed before the comparison (five per code, plus
  * the per-address failure throttle), the comparison is constant-time, and the code is consumed
- * in the same commit that concludes the login.
+ * in the same commit that concludes the login. The discovery pair (`discovery/send`,
+ * `discovery/authenticate`) does the same for a code bound only to an email address, ending in
+ * a discovery intermediate session instead of a login.
  */
 import { decideEmailLogin } from "../domain/email-provisioning.js";
 import { MINUTE_MS, rfc3339 } from "../domain/time.js";
@@ -16,10 +18,12 @@ import { renderEmail } from "../messages/email-templates.js";
 import type { Change } from "../store/store.js";
 import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
+import type { DiscoveryService, DiscoveryStart } from "./discovery.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import {
   buildMember,
   commitStep,
+  discoveryEmailFactor,
   emailFactor,
   requireEmail,
   requireLocale,
@@ -28,7 +32,7 @@ import {
   type ContinuationRequest,
   type LoginLimits,
 } from "./login-support.js";
-import type { SendResult } from "./magic-links.js";
+import { discoverySubject, type SendResult } from "./magic-links.js";
 import type { OrganizationService } from "./organizations.js";
 import type { OutboxService } from "./outbox.js";
 import type { SessionService } from "./sessions.js";
@@ -55,6 +59,18 @@ export interface EmailOtpAuthenticateRequest extends ContinuationRequest {
   locale?: string;
 }
 
+export interface EmailOtpDiscoverySendRequest {
+  email_address: string;
+  login_template_id?: string;
+  locale?: string;
+  discovery_expiration_minutes?: number;
+}
+
+export interface EmailOtpDiscoveryAuthenticateRequest {
+  email_address: string;
+  code: string;
+}
+
 /** What a code is bound to: one address in one organization (so a new code replaces the last). */
 export function emailOtpSubject(organizationId: string, emailAddress: string): string {
   return `email:${organizationId}:${emailAddress.toLowerCase()}`;
@@ -67,6 +83,7 @@ export interface EmailOtpServiceDeps {
   outbox: OutboxService;
   instanceKeys: InstanceKeys;
   limits: LoginLimits;
+  discovery: DiscoveryService;
 }
 
 export class EmailOtpService {
@@ -78,6 +95,11 @@ export class EmailOtpService {
   /** The keyed hash of a code, bound to its subject (a code is worthless for another address). */
   private hashCode(subject: string, code: string): Promise<Buffer> {
     return this.deps.instanceKeys.hashCode(`email_otp:${subject}`, code);
+  }
+
+  /** The keyed hash of a discovery code: its own context, so no login code can ever pass for one. */
+  private hashDiscoveryCode(subject: string, code: string): Promise<Buffer> {
+    return this.deps.instanceKeys.hashCode(`discovery_email_otp:${subject}`, code);
   }
 
   async loginOrSignup(project: Project, request: EmailOtpSendRequest): Promise<SendResult> {
@@ -169,5 +191,83 @@ export class EmailOtpService {
       errorFor: { consume_one_time_secret: "unable_to_auth_otp_code", update_member: "unable_to_auth_otp_code" },
     });
     return { result, methodId: member.emailId };
+  }
+
+  /**
+   * Emails a discovery passcode to `email_address`; it supersedes any earlier discovery code for
+   * the address. The answer is the same whether or not the address belongs to any member.
+   */
+  async discoverySend(project: Project, request: EmailOtpDiscoverySendRequest): Promise<void> {
+    const emailAddress = requireEmail(request.email_address);
+    const locale = requireLocale(request.locale);
+    const expirationMinutes = request.discovery_expiration_minutes ?? DEFAULT_EMAIL_OTP_EXPIRATION_MINUTES;
+    await this.deps.limits.emailSend(project, emailAddress);
+
+    const now = this.ctx.clock.now();
+    const code = newNumericCode(this.ctx.random);
+    const subject = discoverySubject(emailAddress);
+    const secret: OneTimeSecret = {
+      projectId: project.projectId,
+      secretId: newStytchId("email-otp", project.environment, this.ctx.random),
+      purpose: "discovery_email_otp",
+      subject,
+      secretHash: await this.hashDiscoveryCode(subject, code),
+      organizationId: null,
+      memberId: null,
+      details: { email_address: emailAddress, locale },
+      attempts: 0,
+      maxAttempts: EMAIL_OTP_MAX_ATTEMPTS,
+      createdAt: now,
+      expiresAt: now + expirationMinutes * MINUTE_MS,
+      consumedAt: null,
+    };
+    // No organization yet: the email names the project (the application the person logs in to).
+    const email = renderEmail("discovery_email_otp", locale, { organizationName: project.name, code, expiresInMinutes: expirationMinutes });
+    await commitStep(this.ctx, this.deps.outbox, [
+      { kind: "insert_one_time_secret", secret, supersedePrevious: true },
+      await this.deps.outbox.enqueue(project, {
+        channel: "email",
+        recipient: emailAddress,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        locale,
+        code,
+      }),
+    ]);
+  }
+
+  /**
+   * Checks a discovery passcode (attempts claimed before the comparison, as for login codes)
+   * and spends it for a discovery intermediate session holding an `email_otp` factor, in the
+   * same commit; lists what it can enter.
+   */
+  async discoveryAuthenticate(project: Project, request: EmailOtpDiscoveryAuthenticateRequest): Promise<DiscoveryStart> {
+    const emailAddress = requireEmail(request.email_address);
+    const subject = discoverySubject(emailAddress);
+    const throttleScope = `discovery_email_otp:${emailAddress.toLowerCase()}`;
+    await this.deps.limits.claimAttempt(project, throttleScope);
+
+    const now = this.ctx.clock.now();
+    const secret = await this.ctx.store.findLatestOneTimeSecret(project.projectId, "discovery_email_otp", subject);
+    if (!secret || secret.expiresAt <= now) throw new AppError("unable_to_auth_otp_code");
+    // Win an attempt first: concurrent guesses cannot spend more than the code's budget.
+    if ((await this.ctx.store.claimOneTimeSecretAttempt(project.projectId, secret.secretId)) === null) {
+      throw new AppError("unable_to_auth_otp_code");
+    }
+    if (!digestsEqual(await this.hashDiscoveryCode(subject, request.code), secret.secretHash)) throw new AppError("otp_code_not_found");
+
+    // The address as it was sent to (the request may spell its case differently).
+    const sentTo = typeof secret.details.email_address === "string" ? secret.details.email_address : emailAddress;
+    return this.deps.discovery.startFromEmail(
+      project,
+      sentTo,
+      [discoveryEmailFactor("email_otp", sentTo, rfc3339(now))],
+      [
+        { kind: "consume_one_time_secret", projectId: project.projectId, secretId: secret.secretId, now },
+        ...this.deps.limits.resetChanges(project, throttleScope),
+      ],
+      { consume_one_time_secret: "unable_to_auth_otp_code" },
+    );
   }
 }

@@ -302,6 +302,20 @@ export function emailFactor(type: "magic_link" | "email_otp", member: Member, at
   };
 }
 
+/**
+ * The email factor a discovery link or passcode proves: the address alone. No member exists yet,
+ * so `email_id` is ""; entering an organization carries it as that member's factor with the
+ * member's own `email_id` (`transferFactors`).
+ */
+export function discoveryEmailFactor(type: "magic_link" | "email_otp", emailAddress: string, at: string) {
+  return {
+    type,
+    delivery_method: "email",
+    last_authenticated_at: at,
+    email_factor: { email_id: "", email_address: emailAddress },
+  };
+}
+
 /** `member` as a proven email leaves it: verified (and touched only if that changed). */
 export function withVerifiedEmail(member: Member, now: number): Member {
   return member.emailAddressVerified ? member : { ...member, emailAddressVerified: true, updatedAt: now };

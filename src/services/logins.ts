@@ -1,6 +1,7 @@
 /** @module Wiring of the email and password login services (composition helper for `app.ts`). */
 import type { AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
+import type { DiscoveryService } from "./discovery.js";
 import { EmailOtpService } from "./email-otps.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import { LoginLimits, RedirectPolicy, type LoginSettings } from "./login-support.js";
@@ -26,6 +27,8 @@ export function buildLoginServices(
     authentication: AuthenticationService;
     outbox: OutboxService;
     instanceKeys: InstanceKeys;
+    /** For the discovery email flows, which end in a discovery intermediate session. */
+    discovery: DiscoveryService;
   },
   settings: LoginSettings,
 ): LoginServices {

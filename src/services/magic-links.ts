@@ -2,7 +2,10 @@
  * @module Email magic links: `login_or_signup` (login link for active members, signup link for
  * pending, invited and — where the organization allows it — new members), `invite`, and
  * `authenticate` (single use, optional PKCE, verifies the email, ends in the shared
- * authentication outcome). Tokens are 256 random bits, stored only as SHA-256.
+ * authentication outcome); and the discovery pair — `email/discovery/send` (a link bound only to
+ * an email address) and `discovery/authenticate` (spends it for a discovery intermediate
+ * session and lists the organizations it can enter). Tokens are 256 random bits, stored only as
+ * SHA-256.
  */
 import { decideEmailLogin, decideInvite, type EmailLinkKind } from "../domain/email-provisioning.js";
 import { MINUTE_MS, rfc3339 } from "../domain/time.js";
@@ -15,11 +18,13 @@ import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
 import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
+import type { DiscoveryService, DiscoveryStart } from "./discovery.js";
 import {
   buildMember,
   buildTokenLink,
   checkPkce,
   commitStep,
+  discoveryEmailFactor,
   emailFactor,
   explicitRoleIds,
   newLinkToken,
@@ -37,6 +42,8 @@ import type { OutboxService } from "./outbox.js";
 import type { SessionService } from "./sessions.js";
 
 export const MAGIC_LINK_TOKEN_TYPE = "multi_tenant_magic_links";
+/** The `stytch_token_type` of a discovery link (what Stytch's B2B frontend SDKs route on). */
+export const DISCOVERY_TOKEN_TYPE = "discovery";
 export const DEFAULT_LINK_EXPIRATION_MINUTES = 60;
 export const DEFAULT_INVITE_EXPIRATION_MINUTES = 10080;
 
@@ -77,6 +84,25 @@ export interface MagicLinkAuthenticateRequest extends ContinuationRequest {
   locale?: string;
 }
 
+export interface DiscoverySendRequest {
+  email_address: string;
+  discovery_redirect_url?: string;
+  pkce_code_challenge?: string;
+  login_template_id?: string;
+  locale?: string;
+  discovery_expiration_minutes?: number;
+}
+
+export interface DiscoveryAuthenticateRequest {
+  discovery_magic_links_token: string;
+  pkce_code_verifier?: string;
+}
+
+/** What a discovery link or passcode is bound to: the address alone (lower-cased), no organization. */
+export function discoverySubject(emailAddress: string): string {
+  return `email:${emailAddress.toLowerCase()}`;
+}
+
 export interface SendResult {
   member: Member;
   organization: Organization;
@@ -91,6 +117,7 @@ export interface MagicLinkServiceDeps {
   outbox: OutboxService;
   redirects: RedirectPolicy;
   limits: LoginLimits;
+  discovery: DiscoveryService;
 }
 
 export class MagicLinkService {
@@ -270,5 +297,74 @@ export class MagicLinkService {
       errorFor: { consume_one_time_secret: "unable_to_auth_magic_link", update_member: "unable_to_auth_magic_link" },
     });
     return { result, methodId: member.emailId };
+  }
+
+  /**
+   * Emails a discovery link to `email_address`. No organization is involved: the answer is the
+   * same whether or not the address belongs to any member, so it reveals no membership.
+   */
+  async discoverySend(project: Project, request: DiscoverySendRequest): Promise<void> {
+    const emailAddress = requireEmail(request.email_address);
+    const locale = requireLocale(request.locale);
+    const redirectUrl = this.deps.redirects.resolve(project, request.discovery_redirect_url, "invalid_discovery_redirect_url");
+    const expirationMinutes = request.discovery_expiration_minutes ?? DEFAULT_LINK_EXPIRATION_MINUTES;
+    await this.deps.limits.emailSend(project, emailAddress);
+
+    const now = this.ctx.clock.now();
+    const { token, hash } = newLinkToken(this.ctx);
+    const secret: OneTimeSecret = {
+      projectId: project.projectId,
+      secretId: newStytchId("magic-link", project.environment, this.ctx.random),
+      purpose: "discovery_magic_link",
+      subject: discoverySubject(emailAddress),
+      secretHash: hash,
+      organizationId: null,
+      memberId: null,
+      details: {
+        email_address: emailAddress,
+        redirect_url: redirectUrl,
+        locale,
+        ...(request.pkce_code_challenge ? { pkce_code_challenge: request.pkce_code_challenge } : {}),
+      },
+      attempts: 0,
+      maxAttempts: 1,
+      createdAt: now,
+      expiresAt: now + expirationMinutes * MINUTE_MS,
+      consumedAt: null,
+    };
+    const link = buildTokenLink(redirectUrl, DISCOVERY_TOKEN_TYPE, token);
+    // No organization yet: the email names the project (the application the person logs in to).
+    const email = renderEmail("discovery", locale, { organizationName: project.name, link, expiresInMinutes: expirationMinutes });
+    const message = await this.deps.outbox.enqueue(project, {
+      channel: "email",
+      recipient: emailAddress,
+      subject: email.subject,
+      text: email.text,
+      html: email.html,
+      locale,
+      magicLinksToken: token,
+    });
+    // Earlier discovery links stay valid until they expire, like login links.
+    await commitStep(this.ctx, this.deps.outbox, [{ kind: "insert_one_time_secret", secret, supersedePrevious: false }, message]);
+  }
+
+  /**
+   * Spends a discovery link (single use, PKCE as for login links) for a discovery intermediate
+   * session holding a `magic_link` factor, in the same commit; lists what it can enter.
+   */
+  async discoveryAuthenticate(project: Project, request: DiscoveryAuthenticateRequest): Promise<DiscoveryStart> {
+    const now = this.ctx.clock.now();
+    const secret = await this.ctx.store.findOneTimeSecretByHash(project.projectId, "discovery_magic_link", sha256(request.discovery_magic_links_token));
+    if (!secret) throw new AppError("magic_link_not_found");
+    if (secret.consumedAt !== null || secret.expiresAt <= now) throw new AppError("unable_to_auth_magic_link");
+    checkPkce(secret.details.pkce_code_challenge, request.pkce_code_verifier);
+    const emailAddress = String(secret.details.email_address);
+    return this.deps.discovery.startFromEmail(
+      project,
+      emailAddress,
+      [discoveryEmailFactor("magic_link", emailAddress, rfc3339(now))],
+      [{ kind: "consume_one_time_secret", projectId: project.projectId, secretId: secret.secretId, now }],
+      { consume_one_time_secret: "unable_to_auth_magic_link" },
+    );
   }
 }

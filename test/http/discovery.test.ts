@@ -103,6 +103,25 @@ describe("discovery", () => {
     expectStytchError(again.body, 404, "intermediate_session_not_found");
   });
 
+  it("verifies an existing member's email when the intermediate session's factors prove it, in the same commit", async () => {
+    const email = person();
+    const invited = await memberships(email);
+    assert.equal(invited.emailAddressVerified, false);
+    const token = await discoverySession(email);
+    const response = await h.client.discovery.intermediateSessions.exchange({ intermediate_session_token: token, organization_id: invitedOrg.organizationId });
+    assert.equal(response.member.email_address_verified, true);
+    assert.equal((await h.app.services.members.get(h.project, invitedOrg, invited.memberId)).emailAddressVerified, true);
+
+    // A factor that does not prove the address (a password, say) carries nothing and verifies nothing.
+    const other = person();
+    const { member } = await h.app.services.members.create(h.project, invitedOrg.organizationId, { email_address: other });
+    const unproven = await discoverySession(other, [{ type: "password", delivery_method: "knowledge", last_authenticated_at: AT }]);
+    const stepUp = await h.client.discovery.intermediateSessions.exchange({ intermediate_session_token: unproven, organization_id: invitedOrg.organizationId });
+    assert.equal(stepUp.member_authenticated, false);
+    assert.equal(stepUp.member.email_address_verified, false);
+    assert.equal((await h.app.services.members.get(h.project, invitedOrg, member.memberId)).emailAddressVerified, false);
+  });
+
   it("JIT-provisions a member by email domain when the organization allows it", async () => {
     const email = person();
     const token = await discoverySession(email);

@@ -1,9 +1,36 @@
 /** @module /v1/b2b/discovery: list enterable organizations, enter one with an intermediate session, create one. */
+import { rfc3339 } from "../../domain/time.js";
 import { resolveLocale } from "../../messages/locales.js";
+import type { DiscoveredOrganization, DiscoveryStart } from "../../services/discovery.js";
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+
+/** Discovered organizations on the wire (wire-spec §2.7): the one shape of the list and of the discovery email authenticates. */
+export function discoveredOrganizationsToWire(discovered: DiscoveredOrganization[]): Record<string, unknown>[] {
+  return discovered.map((entry) => ({
+    member_authenticated: entry.memberAuthenticated,
+    organization: organizationToWire(entry.organization),
+    membership: {
+      type: entry.membershipType,
+      details: entry.domain === null ? null : { domain: entry.domain },
+      member: entry.member ? memberToWire(entry.member) : null,
+    },
+    primary_required: entry.primaryRequired,
+    mfa_required: entry.mfaRequired,
+  }));
+}
+
+/** The answer of `magic_links/discovery/authenticate` and `otps/email/discovery/authenticate`. */
+export function discoveryStartToWire(start: DiscoveryStart): Record<string, unknown> {
+  return {
+    intermediate_session_token: start.intermediateSessionToken,
+    intermediate_session_token_expires_at: rfc3339(start.intermediateSessionExpiresAt),
+    email_address: start.emailAddress,
+    discovered_organizations: discoveredOrganizationsToWire(start.discovered),
+  };
+}
 
 export function discoveryRoutes(services: Services): RouteDefinition[] {
   const { discovery, devices } = services;
@@ -21,17 +48,7 @@ export function discoveryRoutes(services: Services): RouteDefinition[] {
         return {
           email_address: result.emailAddress,
           organization_id_hint: result.organizationIdHint,
-          discovered_organizations: result.discovered.map((entry) => ({
-            member_authenticated: entry.memberAuthenticated,
-            organization: organizationToWire(entry.organization),
-            membership: {
-              type: entry.membershipType,
-              details: entry.domain === null ? null : { domain: entry.domain },
-              member: entry.member ? memberToWire(entry.member) : null,
-            },
-            primary_required: entry.primaryRequired,
-            mfa_required: entry.mfaRequired,
-          })),
+          discovered_organizations: discoveredOrganizationsToWire(result.discovered),
         };
       },
     },

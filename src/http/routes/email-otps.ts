@@ -1,8 +1,9 @@
-/** @module /v1/b2b/otps/email: login_or_signup and authenticate. */
+/** @module /v1/b2b/otps/email: login_or_signup and authenticate; the discovery send and authenticate. */
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { discoveryStartToWire } from "./discovery.js";
 
 export function emailOtpRoutes(services: Services): RouteDefinition[] {
   const { emailOtps } = services;
@@ -36,6 +37,28 @@ export function emailOtpRoutes(services: Services): RouteDefinition[] {
         const { result, methodId } = await emailOtps.authenticate(project, body);
         return { ...authenticationResultToWire(result), method_id: methodId };
       },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/otps/email/discovery/send",
+      summary: "Email a 6-digit discovery passcode: it proves the address, and leads to choosing (or creating) an organization",
+      auth: "project",
+      bodySchema: "otps-email-discovery-send.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      handler: async ({ project, body }) => {
+        await emailOtps.discoverySend(project, body);
+        return {};
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/otps/email/discovery/authenticate",
+      summary: "Authenticate a discovery email passcode: a discovery intermediate session and its organizations",
+      auth: "project",
+      bodySchema: "otps-email-discovery-authenticate.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "discovery",
+      handler: async ({ project, body }) => discoveryStartToWire(await emailOtps.discoveryAuthenticate(project, body)),
     },
   ];
 }

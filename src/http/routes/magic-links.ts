@@ -1,8 +1,9 @@
-/** @module /v1/b2b/magic_links: email login_or_signup, invite, and authenticate. */
+/** @module /v1/b2b/magic_links: email login_or_signup, invite, and authenticate; the discovery send and authenticate. */
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
 import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { discoveryStartToWire } from "./discovery.js";
 
 export function magicLinkRoutes(services: Services): RouteDefinition[] {
   const { magicLinks } = services;
@@ -53,6 +54,28 @@ export function magicLinkRoutes(services: Services): RouteDefinition[] {
         const { result, methodId } = await magicLinks.authenticate(project, body);
         return { ...authenticationResultToWire(result), method_id: methodId, reset_sessions: false };
       },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/magic_links/email/discovery/send",
+      summary: "Email a discovery link: it proves the address, and leads to choosing (or creating) an organization",
+      auth: "project",
+      bodySchema: "magic-links-email-discovery-send.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      handler: async ({ project, body }) => {
+        await magicLinks.discoverySend(project, body);
+        return {};
+      },
+    },
+    {
+      method: "POST",
+      url: "/v1/b2b/magic_links/discovery/authenticate",
+      summary: "Authenticate a discovery link token (single use, optional PKCE): a discovery intermediate session and its organizations",
+      auth: "project",
+      bodySchema: "magic-links-discovery-authenticate.request",
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      audit: "discovery",
+      handler: async ({ project, body }) => discoveryStartToWire(await magicLinks.discoveryAuthenticate(project, body)),
     },
   ];
 }
