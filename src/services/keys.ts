@@ -40,7 +40,8 @@ export class KeyService {
       generateSigningKey({ ...base, state: "current" }),
       generateSigningKey({ ...base, state: "next" }),
     ]);
-    await this.ctx.store.insertSigningKeys([current, next]);
+    // Several nodes may start at once: only the first set of keys is kept, the others are dropped.
+    await this.ctx.store.insertFirstSigningKeys([current, next]);
     this.cache.delete(project.projectId);
   }
 
