@@ -15,9 +15,11 @@
  * - sessions dealt round-robin over the members (session k belongs to member k mod members), one
  *   magic-link factor each; every tenth round is already expired.
  *
- *     node dist/bench/seed.js --db <file> --project-id <id> --secret <s> --out <fixtures.json>
+ *     node dist/bench/seed.js --database-url sqlite:<file> --project-id <id> --secret <s> --out <fixtures.json>
  *       [--organizations 1000] [--members 10000] [--sessions 100000] [--pool 1000]
  *       [--mfa-fraction 0.3] [--seed-path direct|store]
+ *
+ * Any DATABASE_URL the server accepts works (PostgreSQL through the store path only).
  */
 import Database from "better-sqlite3";
 import assert from "node:assert/strict";
@@ -163,7 +165,7 @@ async function directSessionSink(path: string, store: Store): Promise<SessionSin
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      db: { type: "string" },
+      "database-url": { type: "string" },
       "project-id": { type: "string" },
       secret: { type: "string" },
       out: { type: "string" },
@@ -175,7 +177,11 @@ async function main(): Promise<void> {
       "seed-path": { type: "string", default: "direct" },
     },
   });
-  if (!values.db || !values["project-id"] || !values.secret || !values.out) throw new Error("--db, --project-id, --secret and --out are required");
+  const databaseUrl = values["database-url"];
+  if (!databaseUrl || !values["project-id"] || !values.secret || !values.out) {
+    throw new Error("--database-url, --project-id, --secret and --out are required");
+  }
+  const sqlitePath = databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : null;
   const plan: SeedPlan = {
     organizations: Number(values.organizations),
     members: Number(values.members),
@@ -184,11 +190,11 @@ async function main(): Promise<void> {
   };
   checkPlan(plan);
   const poolSize = Number(values.pool);
-  const seedPath = values["seed-path"];
+  const seedPath = sqlitePath === null ? "store" : values["seed-path"];
   if (seedPath !== "direct" && seedPath !== "store") throw new Error("--seed-path is direct or store");
   const started = performance.now();
   const random = pooledRandom();
-  const store = await openStore(`sqlite:${values.db}`);
+  const store = await openStore(databaseUrl);
   const services = buildServices(store, systemClock, random);
   const project = await services.projects.ensure(values["project-id"], values.secret, "bench");
   const env = project.environment;
@@ -253,7 +259,7 @@ async function main(): Promise<void> {
   const firstToken: string[] = new Array<string>(plan.members);
   const firstSession: Session[] = new Array<Session>(plan.members);
   let expiredSessions = 0;
-  const sink = seedPath === "direct" ? await directSessionSink(values.db, store) : storeSessionSink(commit);
+  const sink = seedPath === "direct" && sqlitePath !== null ? await directSessionSink(sqlitePath, store) : storeSessionSink(commit);
   for (let k = 0; k < plan.sessions; k++) {
     const m = k % plan.members;
     const round = Math.floor(k / plan.members);

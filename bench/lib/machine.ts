@@ -13,6 +13,11 @@ export interface MachineInfo {
   cpuFamily: string;
   cpuModelNumber: string;
   cpuMHz: number | null;
+  /**
+   * CPU features that change the cost of the work measured: avx512ifma (OpenSSL 3's RSA
+   * fast path: RS256 signing is ~3–4× faster than without), sha_ni (SHA-256), aes/vaes.
+   */
+  cpuFlags: string[];
   memoryGiB: number;
   kernel: string;
   node: string;
@@ -73,6 +78,9 @@ export function machineInfo(workDir: string): MachineInfo {
     cpuFamily: cpuinfoField(cpuinfo, "cpu family"),
     cpuModelNumber: cpuinfoField(cpuinfo, "model"),
     cpuMHz: Number.isFinite(mhz) && mhz > 0 ? mhz : null,
+    cpuFlags: cpuinfoField(cpuinfo, "flags")
+      .split(" ")
+      .filter((flag) => ["avx2", "avx512f", "avx512ifma", "sha_ni", "aes", "vaes"].includes(flag)),
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: release(),
     node: process.version,
