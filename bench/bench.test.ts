@@ -138,7 +138,7 @@ describe("bench: targets", () => {
     pinning: { used: true, serverCpu: "0", loadCpu: "1", note: "" },
     raw: {
       rs256SignPerSecond: 1000, rs256SignMicros: 1000, rs256SignPerWallSecond: 1000, jwtMintPerSecond: 950, rs256VerifyPerSecond: 20_000,
-      signingInputBytes: 1300, sqliteCommitMicros: 300, sqliteCommitsPerSecond: 3333, seconds: 2,
+      signingInputBytes: 1300, sqliteCommitMicros: 300, sqliteCommitsPerSecond: 3333, sqliteCommitCpuMicros: 40, seconds: 2,
     },
     seed: null,
     scenarios,

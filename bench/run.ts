@@ -529,7 +529,8 @@ async function main(): Promise<void> {
       peerSection.note =
         `better-auth ${install.betterAuthVersion} with its organization and bearer plugins on better-sqlite3 ${install.betterSqliteVersion} ` +
         `(WAL, synchronous=NORMAL as shipped; Tessera runs synchronous=FULL), rate limiting and telemetry off, NODE_ENV=production, ` +
-        `one user in two organizations, Authorization: Bearer; ${options.pin ? "pinned to the same core as Tessera" : "not pinned"}.`;
+        `one user in two organizations, Authorization: Bearer; ${options.pin ? "pinned to the same core as Tessera" : "not pinned"}` +
+        (install.installedNow ? ` (installed into bench/.peer/ in this run, ${install.installSeconds.toFixed(0)} s).` : ".");
     } catch (error) {
       peerSection.note = `failed: ${error instanceof Error ? error.message : String(error)}`;
       log(`peer ${peerSection.note}`);

@@ -213,7 +213,7 @@ const fmt = (value: number | null | undefined, digits = 0): string =>
   value === null || value === undefined || !Number.isFinite(value) ? "–" : round(value, digits).toLocaleString("en", { maximumFractionDigits: digits });
 
 function scenarioRow(result: ScenarioResult): string {
-  const name = `${result.target === "better-auth" ? "Better Auth: " : result.target === "tessera-postgres" ? "PostgreSQL: " : ""}${SCENARIO_TITLES[result.scenario]}`;
+  const name = `${result.target === "tessera-postgres" ? "PostgreSQL: " : ""}${SCENARIO_TITLES[result.scenario]}`;
   if (!result.load || !result.server) return `| ${name} | error: ${(result.error ?? "").replace(/\|/g, "\\|").slice(0, 120)} | | | | | | | | |`;
   const { load, server } = result;
   const latency = load.latencyMs;
@@ -258,7 +258,9 @@ export function renderMarkdown(results: Results): string {
       `Raw limits on this machine (one core): **${fmt(raw.rs256SignPerSecond)} RS256 signatures/s** per CPU-second (${fmt(raw.rs256SignMicros)} µs each, ` +
         `${raw.signingInputBytes}-byte session-JWT input; ${fmt(raw.rs256SignPerWallSecond)}/s by the wall clock), ` +
         `${fmt(raw.jwtMintPerSecond)} whole JWT mints/s, ${fmt(raw.rs256VerifyPerSecond)} RS256 verifications/s, ` +
-        (raw.sqliteCommitMicros !== null ? `one forced SQLite commit (WAL, synchronous=FULL) ${fmt(raw.sqliteCommitMicros)} µs.` : "SQLite commit not measured."),
+        (raw.sqliteCommitMicros !== null
+          ? `one forced SQLite commit (WAL, synchronous=FULL, one 400-byte row) ${fmt(raw.sqliteCommitMicros)} µs of wall time, ${fmt(raw.sqliteCommitCpuMicros)} µs of CPU.`
+          : "SQLite commit not measured."),
     );
     lines.push("");
   }
