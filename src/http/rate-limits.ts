@@ -68,13 +68,17 @@ export class RateLimiter {
   async check(rules: RateLimitRule[], route: string, project: Project, ip: string, body: Record<string, unknown>): Promise<void> {
     if (this.scale === 0) return;
     const now = this.now();
-    for (const rule of rules) {
-      const key = keyFor(rule, route, project, ip, body);
-      if (key === null) continue;
-      const hit = await this.store.hitRateLimit(`rl|${key}`, rule.windowSeconds * 1000, Math.ceil(rule.limit * this.scale), now);
-      if (!hit.allowed) {
-        throw new AppError("too_many_requests", undefined, { retryAfterSeconds: Math.max(1, Math.ceil(hit.retryAfterMs / 1000)) });
-      }
+    const counted = rules
+      .map((rule) => ({ rule, key: keyFor(rule, route, project, ip, body) }))
+      .filter((entry): entry is { rule: RateLimitRule; key: string } => entry.key !== null);
+    // All hits at once: they share one write transaction (and one fsync) instead of one each.
+    const hits = await Promise.all(
+      counted.map(({ rule, key }) => this.store.hitRateLimit(`rl|${key}`, rule.windowSeconds * 1000, Math.ceil(rule.limit * this.scale), now)),
+    );
+    const refused = hits.filter((hit) => !hit.allowed);
+    if (refused.length > 0) {
+      const retryAfterMs = Math.max(...refused.map((hit) => hit.retryAfterMs));
+      throw new AppError("too_many_requests", undefined, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
     }
   }
 }

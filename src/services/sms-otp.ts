@@ -33,11 +33,13 @@ export class SmsOtpService {
   /** Counts a send against the phone's and the member's limits; false when either is spent. */
   async withinSendLimits(project: Project, member: Member, phoneNumber: string): Promise<{ allowed: boolean; retryAfterMs: number }> {
     const now = this.ctx.clock.now();
-    for (const key of [`sms-send:phone:${phoneNumber}`, `sms-send:member:${project.projectId}:${member.memberId}`]) {
-      const hit = await this.ctx.store.hitRateLimit(key, SMS_SEND_WINDOW_MS, SMS_SENDS_PER_WINDOW, now);
-      if (!hit.allowed) return hit;
-    }
-    return { allowed: true, retryAfterMs: 0 };
+    // Both counters in one go: they share one write transaction.
+    const hits = await Promise.all(
+      [`sms-send:phone:${phoneNumber}`, `sms-send:member:${project.projectId}:${member.memberId}`].map((key) =>
+        this.ctx.store.hitRateLimit(key, SMS_SEND_WINDOW_MS, SMS_SENDS_PER_WINDOW, now),
+      ),
+    );
+    return hits.find((hit) => !hit.allowed) ?? { allowed: true, retryAfterMs: 0 };
   }
 
   /** The changes that issue a fresh code to `phoneNumber` for `member` and queue the SMS. */

@@ -621,9 +621,13 @@ export class PostgresStore implements Store {
   }
 
   async findOrganization(projectId: string, ref: string): Promise<Organization | null> {
+    // Three indexed lookups in order of precedence, in one round trip.
     const [row] = await this.query(
-      `SELECT * FROM organizations WHERE project_id = $1 AND (organization_id = $2 OR slug = $2 OR external_id = $2)
-       ORDER BY (organization_id = $2) DESC, (slug = $2) DESC LIMIT 1`,
+      `SELECT * FROM (
+         (SELECT o.*, 1 AS precedence FROM organizations o WHERE organization_id = $2 AND project_id = $1)
+         UNION ALL (SELECT o.*, 2 FROM organizations o WHERE project_id = $1 AND slug = $2)
+         UNION ALL (SELECT o.*, 3 FROM organizations o WHERE project_id = $1 AND external_id = $2 AND external_id IS NOT NULL)
+       ) found ORDER BY precedence LIMIT 1`,
       [projectId, ref],
     );
     return row ? organizationFromRow(row) : null;
@@ -683,9 +687,13 @@ export class PostgresStore implements Store {
   }
 
   async findMember(projectId: string, organizationId: string, ref: string): Promise<Member | null> {
+    // By member id, then by external id: each an indexed lookup, in one round trip.
     const [row] = await this.query(
-      `SELECT * FROM members WHERE project_id = $1 AND organization_id = $2 AND status <> 'deleted'
-       AND (member_id = $3 OR external_id = $3) ORDER BY (member_id = $3) DESC LIMIT 1`,
+      `SELECT * FROM (
+         (SELECT m.*, 1 AS precedence FROM members m WHERE member_id = $3 AND project_id = $1 AND organization_id = $2 AND status <> 'deleted')
+         UNION ALL (SELECT m.*, 2 FROM members m WHERE organization_id = $2 AND external_id = $3 AND project_id = $1
+                    AND status <> 'deleted' AND external_id IS NOT NULL)
+       ) found ORDER BY precedence LIMIT 1`,
       [projectId, organizationId, ref],
     );
     return row ? memberFromRow(row) : null;

@@ -514,11 +514,13 @@ export class SqliteStore implements Store {
   }
 
   findOrganization(projectId: string, ref: string): Promise<Organization | null> {
+    // Three indexed lookups in order of precedence (one OR'ed query would scan the project's organizations).
     return this.run(() => {
-      const row = this.sql(
-        `SELECT * FROM organizations WHERE project_id = @p AND (organization_id = @r OR slug = @r OR external_id = @r)
-         ORDER BY (organization_id = @r) DESC, (slug = @r) DESC LIMIT 1`,
-      ).get({ p: projectId, r: ref }) as Row | undefined;
+      const row = (this.sql("SELECT * FROM organizations WHERE organization_id = ? AND project_id = ?").get(ref, projectId) ??
+        this.sql("SELECT * FROM organizations WHERE project_id = ? AND slug = ?").get(projectId, ref) ??
+        this.sql("SELECT * FROM organizations WHERE project_id = ? AND external_id = ? AND external_id IS NOT NULL").get(projectId, ref)) as
+        | Row
+        | undefined;
       return row ? organizationFromRow(row) : null;
     });
   }
@@ -580,11 +582,15 @@ export class SqliteStore implements Store {
   }
 
   findMember(projectId: string, organizationId: string, ref: string): Promise<Member | null> {
+    // By member id, then by external id: each an indexed point lookup.
     return this.run(() => {
-      const row = this.sql(
-        `SELECT * FROM members WHERE project_id = @p AND organization_id = @o AND status <> 'deleted'
-         AND (member_id = @r OR external_id = @r) ORDER BY (member_id = @r) DESC LIMIT 1`,
-      ).get({ p: projectId, o: organizationId, r: ref }) as Row | undefined;
+      const row = (this.sql(
+        "SELECT * FROM members WHERE member_id = ? AND project_id = ? AND organization_id = ? AND status <> 'deleted'",
+      ).get(ref, projectId, organizationId) ??
+        this.sql(
+          `SELECT * FROM members WHERE organization_id = ? AND external_id = ? AND project_id = ?
+           AND status <> 'deleted' AND external_id IS NOT NULL`,
+        ).get(organizationId, ref, projectId)) as Row | undefined;
       return row ? memberFromRow(row) : null;
     });
   }
