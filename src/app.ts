@@ -55,6 +55,8 @@ export interface AppOverrides {
   store?: Store;
   /** false silences request logs (tests). */
   logging?: boolean;
+  /** Where logs go instead of stdout (tests read them back). */
+  logDestination?: NodeJS.WritableStream;
   senders?: Partial<Senders>;
   /** Poll interval of the outbox worker; 0 leaves it stopped (tests drain it by hand). */
   deliveryPollMs?: number;
@@ -155,7 +157,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock;
   const random = overrides.random ?? systemRandom;
   const store = overrides.store ?? (await openStore(config.databaseUrl));
-  const logger = overrides.logging === false ? false : pino({ level: config.logLevel });
+  const logger =
+    overrides.logging === false
+      ? false
+      : overrides.logDestination
+        ? pino({ level: config.logLevel }, overrides.logDestination)
+        : pino({ level: config.logLevel });
   // ---- Logins (issue 3): the SMTP sender and redirect settings come from the configuration ----
   const smtpSender = config.smtpUrl ? new SmtpEmailSender({ url: config.smtpUrl, from: config.emailFrom }) : null;
   const loginSettings: LoginSettings = { redirectUrls: config.redirectUrls, defaultRedirectUrl: config.defaultRedirectUrl };

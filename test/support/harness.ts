@@ -51,11 +51,16 @@ export function sdkClient(baseUrl: string, projectId: string, secret: string): I
   }
 }
 
-export async function startHarness(options: { clock?: Clock; env?: NodeJS.ProcessEnv } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { clock?: Clock; env?: NodeJS.ProcessEnv; logDestination?: NodeJS.WritableStream } = {},
+): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), "tessera-test-"));
   const databasePath = join(directory, "tessera.db");
   const config = readConfig({ DATABASE_URL: `sqlite:${databasePath}`, PORT: "0", ...options.env });
-  const app = await createApp(config, { logging: false, ...(options.clock ? { clock: options.clock } : {}) });
+  const app = await createApp(config, {
+    ...(options.logDestination ? { logDestination: options.logDestination } : { logging: false }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const created = await app.services.projects.create({ environment: "test", name: "harness" });
   const address = await app.http.listen({ host: "127.0.0.1", port: 0 });
   const baseUrl = address.replace("localhost", "127.0.0.1");
