@@ -3,6 +3,7 @@
  * @module The `tessera` command: `serve`, `projects create`, `keys rotate`. Thin: parses
  * arguments, calls services, prints JSON.
  */
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { buildServices, createApp, openStore } from "../app.js";
 import { ConfigError, readConfig, type Config } from "../config.js";
@@ -11,18 +12,19 @@ import { systemClock } from "../domain/time.js";
 import { securityEventToJson } from "../services/audit.js";
 
 const USAGE = `Usage:
-  tessera serve                                  run the API server (HOST, PORT, DATABASE_URL)
+  tessera serve [--workers N]                    run the API server (HOST, PORT, DATABASE_URL);
+                                                 N worker processes share the port and the database
   tessera projects create [--live] [--name N]    create a project; prints {"project_id", "secret"}
   tessera keys rotate [--project ID]             rotate signing keys (all projects by default)
   tessera events [--project ID] [--since ISO] [--limit N]
                                                  security events, newest first, one JSON object a line`;
 
-async function serve(config: Config): Promise<void> {
-  const app = await createApp(config);
-  const { projects } = app.services;
+/** Ensures the configured project exists, or creates a first test project on an empty database. */
+async function bootstrap(config: Config, services: ReturnType<typeof buildServices>): Promise<void> {
+  const { projects } = services;
   if (config.bootstrapProjectId && config.bootstrapProjectSecret) {
     await projects.ensure(config.bootstrapProjectId, config.bootstrapProjectSecret);
-  } else if ((await app.store.countProjects()) === 0) {
+  } else if ((await services.context.store.countProjects()) === 0) {
     const created = await projects.create({ environment: "test", name: "Default test project" });
     // Printed once, at creation: the secret is not stored and cannot be shown again.
     process.stdout.write(
@@ -30,6 +32,11 @@ async function serve(config: Config): Promise<void> {
         `${JSON.stringify({ project_id: created.project.projectId, secret: created.secret })}\n`,
     );
   }
+}
+
+async function serve(config: Config, options: { bootstrap: boolean }): Promise<void> {
+  const app = await createApp(config);
+  if (options.bootstrap) await bootstrap(config, app.services);
   let closing = false;
   const shutdown = (): void => {
     if (closing) return;
@@ -45,7 +52,31 @@ async function serve(config: Config): Promise<void> {
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
   const address = await app.http.listen({ host: config.host, port: config.port });
-  process.stdout.write(`Tessera listening on ${address}\n`);
+  process.stdout.write(`Tessera listening on ${address}${cluster.isWorker ? ` (worker ${process.pid})` : ""}\n`);
+}
+
+/**
+ * `serve --workers N`: one process per core on one database. The primary bootstraps once, then
+ * forks workers that share the listening socket (node:cluster) and share nothing else.
+ */
+async function serveCluster(config: Config, workers: number): Promise<void> {
+  await withServices(config, (services) => bootstrap(config, services));
+  let stopping = false;
+  for (let i = 0; i < workers; i++) cluster.fork({ TESSERA_CLUSTER_WORKER: "1" });
+  cluster.on("exit", (worker, code) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`worker ${worker.process.pid} exited (${code}); starting another\n`);
+    cluster.fork({ TESSERA_CLUSTER_WORKER: "1" });
+  });
+  const stop = (): void => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 async function withServices<T>(config: Config, work: (services: ReturnType<typeof buildServices>) => Promise<T>): Promise<T> {
@@ -67,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
       project: { type: "string" },
       since: { type: "string" },
       limit: { type: "string" },
+      workers: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -77,9 +109,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = readConfig();
   switch (command) {
-    case "serve":
-      await serve(config);
+    case "serve": {
+      if (cluster.isWorker) {
+        await serve(config, { bootstrap: false });
+        return -1;
+      }
+      const workers = values.workers === undefined ? 1 : Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+        process.stderr.write("--workers must be an integer from 1 to 256\n");
+        return 2;
+      }
+      if (workers === 1) await serve(config, { bootstrap: true });
+      else await serveCluster(config, workers);
       return -1;
+    }
     case "projects create":
       return withServices(config, async (services) => {
         const created = await services.projects.create({
