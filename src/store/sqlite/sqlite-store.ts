@@ -275,33 +275,9 @@ export class SqliteStore implements Store {
       this.db.pragma("synchronous = FULL");
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       this.db.pragma("foreign_keys = ON");
-      // Rate-limit counters and the audit trail are written on a second connection that does not
-      // fsync its commits: they survive a crash of the process (the WAL is in the OS), and reach
-      // the disk with the next authentication commit; only a power cut can lose the last few.
-      // Authentication state (sessions, tokens, codes, revocations) keeps synchronous=FULL.
-      if (path === ":memory:") {
-        this.countersDb = this.db;
-      } else {
-        this.countersDb = new Database(path);
-        this.countersDb.pragma("synchronous = OFF");
-        this.countersDb.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      }
     } catch (error) {
       throw translateError(error);
     }
-  }
-
-  private readonly countersDb: Database.Database;
-  private readonly counterStatements = new Map<string, Database.Statement>();
-
-  /** A prepared statement on the counters connection. */
-  private counterSql(text: string): Database.Statement {
-    let statement = this.counterStatements.get(text);
-    if (!statement) {
-      statement = this.countersDb.prepare(text);
-      this.counterStatements.set(text, statement);
-    }
-    return statement;
   }
 
   /** Prepares each SQL text once and keeps the statement. */
@@ -333,7 +309,6 @@ export class SqliteStore implements Store {
     if (typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) && !this.degraded) {
       this.degraded = true;
       this.db.pragma(`busy_timeout = ${DEGRADED_BUSY_TIMEOUT_MS}`);
-      this.countersDb.pragma(`busy_timeout = ${DEGRADED_BUSY_TIMEOUT_MS}`);
     }
   }
 
@@ -342,7 +317,6 @@ export class SqliteStore implements Store {
     if (this.degraded) {
       this.degraded = false;
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      this.countersDb.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
@@ -438,7 +412,6 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.countersDb !== this.db) this.countersDb.close();
     this.db.close();
   }
 
@@ -1033,10 +1006,10 @@ export class SqliteStore implements Store {
 
   hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
     const windowStart = now - (now % windowMs);
-    return this.run(() => {
+    return this.write(() => {
       // A later window starts over at 1; a hit stamped in an earlier window (a node whose clock is
       // behind) counts against the current window instead of resetting it.
-      const row = this.counterSql(
+      const row = this.sql(
         `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
          ON CONFLICT (key) DO UPDATE SET
            count = CASE WHEN excluded.window_start > window_start THEN 1 ELSE count + 1 END,
@@ -1137,8 +1110,8 @@ export class SqliteStore implements Store {
   }
 
   recordSecurityEvent(event: SecurityEvent): Promise<void> {
-    return this.run(() => {
-      this.counterSql(
+    return this.write(() => {
+      this.sql(
         `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
            session_id_hash, ip_address, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
