@@ -232,6 +232,11 @@ class PreconditionFailed extends Error {
   }
 }
 
+/** SQLite's default: checkpoint once the WAL holds this many pages. */
+const WAL_AUTOCHECKPOINT_PAGES = 1000;
+/** Writes whose loss in a power cut costs nothing that decides an authentication (counters, audit events). */
+const RELAXED = { durable: false } as const;
+
 /** How long a write waits for another process's write lock before the request gets a 503. */
 const BUSY_TIMEOUT_MS = 5000;
 /**
@@ -264,7 +269,7 @@ function translateError(error: unknown): unknown {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private pendingWrites: { work: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  private pendingWrites: { work: () => unknown; durable: boolean; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   /** `path` is a file path or ":memory:". */
   constructor(path: string) {
@@ -332,9 +337,9 @@ export class SqliteStore implements Store {
    * transaction — one COMMIT, one fsync — each inside its own savepoint, so one failing write
    * rolls back alone. Durability is unchanged (synchronous=FULL); the fsync is shared.
    */
-  private write<T>(work: () => T): Promise<T> {
+  private write<T>(work: () => T, options: { durable: boolean } = { durable: true }): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pendingWrites.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.pendingWrites.push({ work, durable: options.durable, resolve: resolve as (value: unknown) => void, reject });
       if (this.pendingWrites.length === 1) setImmediate(() => this.flushWrites());
     });
   }
@@ -342,6 +347,33 @@ export class SqliteStore implements Store {
   private flushWrites(): void {
     const batch = this.pendingWrites;
     this.pendingWrites = [];
+    if (batch.length === 0) return;
+    if (!this.db.open) {
+      for (const item of batch) item.reject(new StoreUnavailable(new Error("the database is closed")));
+      return;
+    }
+    // A batch of nothing but counters and audit events commits without an fsync: those rows reach
+    // the disk with the next durable commit (the WAL is one file), survive a crash of the process,
+    // and only a power cut can lose the last few. Any authentication write makes the batch FULL.
+    // No checkpoint may run inside such a commit either: an unsynced checkpoint could let the WAL
+    // be reused before the database file holds what earlier FULL commits wrote.
+    const durable = batch.some((item) => item.durable);
+    if (!durable) {
+      this.db.pragma("synchronous = OFF");
+      this.db.pragma("wal_autocheckpoint = 0");
+    }
+    try {
+      this.flushBatch(batch);
+    } finally {
+      // Every other write path (and the next batch) commits with FULL, and checkpoints, again.
+      if (!durable) {
+        this.db.pragma("synchronous = FULL");
+        this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      }
+    }
+  }
+
+  private flushBatch(batch: SqliteStore["pendingWrites"]): void {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.sql("BEGIN IMMEDIATE").run();
@@ -412,6 +444,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes already queued (an audit event, say) are committed, not dropped.
+    this.flushWrites();
     this.db.close();
   }
 
@@ -1018,7 +1052,7 @@ export class SqliteStore implements Store {
       ).get(key, windowStart) as Row;
       const allowed = Number(row.count) <= limit;
       return { allowed, retryAfterMs: allowed ? 0 : Number(row.window_start) + windowMs - now };
-    });
+    }, RELAXED);
   }
 
   // Outbox
@@ -1116,7 +1150,7 @@ export class SqliteStore implements Store {
            session_id_hash, ip_address, user_agent, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
         event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt);
-    });
+    }, RELAXED);
   }
 
   listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]> {
