@@ -162,6 +162,18 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     request.stytchRequestId = newRequestId(request.headers.authorization);
   });
 
+  // Graceful shutdown: close() ends the connections idle at that moment and waits for the rest.
+  // A response finished while closing therefore says `Connection: close`, so its keep-alive
+  // connection ends with it instead of holding the process open until the client lets go.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
   // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {

@@ -1,7 +1,8 @@
 /**
  * @module Runs the real server as a child process (`node dist/src/cli/main.js serve`) on a free
- * port of 127.0.0.1 over a given SQLite file, for crash and outage tests: start, wait until it
- * listens, SIGKILL it, wait for it to die. Optionally preloads test/support/fault-injection.js.
+ * port of 127.0.0.1 over a given SQLite file or any DATABASE_URL, for crash, outage and multi-node
+ * tests: start, wait until it listens, signal it, wait for it to end. Optionally preloads
+ * test/support/fault-injection.js.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -21,7 +22,10 @@ export interface ChildServer {
 }
 
 export async function startServer(options: {
-  databasePath: string;
+  /** A SQLite file (the server gets `sqlite:<path>`), or … */
+  databasePath?: string;
+  /** … a DATABASE_URL as is (`postgres://…?schema=…`). Exactly one of the two. */
+  databaseUrl?: string;
   projectId: string;
   secret: string;
   /** e.g. `commit:after:12`: the process SIGKILLs itself there (see fault-injection.ts). */
@@ -29,13 +33,14 @@ export async function startServer(options: {
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<ChildServer> {
+  if ((options.databasePath === undefined) === (options.databaseUrl === undefined)) throw new Error("give databasePath or databaseUrl");
   const child = spawn(process.execPath, [...(options.fault ? ["--import", FAULT_PRELOAD] : []), MAIN_JS, "serve"], {
     env: {
       ...process.env,
       NODE_OPTIONS: "",
       HOST: "127.0.0.1",
       PORT: "0",
-      DATABASE_URL: `sqlite:${options.databasePath}`,
+      DATABASE_URL: options.databaseUrl ?? `sqlite:${options.databasePath}`,
       TESSERA_PROJECT_ID: options.projectId,
       TESSERA_PROJECT_SECRET: options.secret,
       LOG_LEVEL: "warn",
