@@ -25,11 +25,11 @@ export const SCENARIO_TITLES: Record<ScenarioName, string> = {
 /** What each side does per request, for the side-by-side table. */
 export const SCENARIO_WORK: Record<ScenarioName, string> = {
   "authenticate-token":
-    "Basic auth (project lookup + SHA-256), schema validation, token SHA-256 → indexed lookup, liveness, UPDATE last_accessed_at (forced commit), organization + member reads, RS256 signature of a fresh JWT",
+    "Basic auth (project lookup + SHA-256), schema validation, 4 rate-limit counters + 1 audit event (group-committed, no fsync), token SHA-256 → indexed lookup, liveness, organization + member reads; last access re-recorded (forced commit) and a fresh RS256 JWT only once a minute per session",
   "authenticate-jwt":
-    "Basic auth, RS256 verification, session read by id, UPDATE last_accessed_at (forced commit), organization + member reads, RS256 signature of a fresh JWT",
+    "Basic auth, rate-limit counters + audit event, RS256 verification, session read by id, organization + member reads; last access and a fresh JWT once a minute per session",
   exchange:
-    "Basic auth, token lookup, target organization + both members read, factor transfer, policy decision, INSERT of a new session with the origin's liveness re-checked in the same transaction (forced commit), RS256 signature",
+    "Basic auth, 4 rate-limit counters + 1 audit event, token lookup, target organization + both members read, factor transfer, policy decision, INSERT of a new session with the origin's liveness re-checked in the same transaction (forced commit, shared by concurrent requests), RS256 signature",
   "exchange-mfa":
     "as exchange up to the decision, then two rate-limit upserts, code HMAC, two AES-GCM seals, one transaction (intermediate session + one-time secret + outbox message); no signature; the outbox worker later marks the SMS delivered",
   jwks: "project lookup, cached key set → JSON",

@@ -305,6 +305,32 @@ describe("POST /v1/b2b/sessions/exchange", () => {
       }
     });
 
+    it("consumes an exchange's intermediate session token once when its step-up is finished concurrently", async () => {
+      const orgC = await createOrganization("Org Concurrent MFA", { mfa_policy: "REQUIRED_FOR_ALL" });
+      const phone = "+14155550188";
+      const target = await createMember(orgC, EMAIL, { mfa_phone_number: phone });
+      const origin = await sessionFor(memberA, orgA, [magicLinkFactor(memberA, "2026-01-15T09:30:00Z")]);
+      const stepUp = await h.client.sessions.exchange({ organization_id: orgC.organizationId, session_token: origin.sessionToken });
+      assert.equal(stepUp.mfa_required?.secondary_auth_initiated, "sms_otp");
+      const outbox = await h.request("GET", `/v1/test/outbox?to=${encodeURIComponent(phone)}`);
+      const code = outbox.body.messages[0].code as string;
+      const attempts = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          h.request("POST", "/v1/b2b/otps/sms/authenticate", {
+            organization_id: orgC.organizationId,
+            member_id: target.memberId,
+            code,
+            intermediate_session_token: stepUp.intermediate_session_token,
+          }),
+        ),
+      );
+      const succeeded = attempts.filter((attempt) => attempt.status === 200);
+      assert.equal(succeeded.length, 1, JSON.stringify(attempts.map((attempt) => attempt.body.error_type ?? attempt.status)));
+      for (const attempt of attempts) assert.ok(attempt.status === 200 || (attempt.status >= 400 && attempt.status < 500));
+      const sessions = await h.app.services.context.store.listLiveSessions(h.project.projectId, target.memberId, clock.now());
+      assert.equal(sessions.length, 1, "exactly one session minted");
+    });
+
     it("writes nothing when the origin session is revoked before the exchange commits", async () => {
       const origin = await sessionFor(memberA, orgA, [magicLinkFactor(memberA, "2026-01-15T09:30:00Z")]);
       const store = h.app.services.context.store;
