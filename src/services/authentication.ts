@@ -11,7 +11,6 @@ import { applyCustomClaims } from "../domain/custom-claims.js";
 import { isSessionLive } from "../domain/session-claims.js";
 import { MINUTE_MS } from "../domain/time.js";
 import {
-  sessionRolesOf,
   type AuthenticationFactor,
   type EpochMs,
   type IntermediateSession,
@@ -20,14 +19,14 @@ import {
   type Project,
   type Session,
 } from "../domain/types.js";
-import { newSessionToken, newStytchId } from "../crypto/random.js";
+import { newStytchId } from "../crypto/random.js";
 import { sha256 } from "../crypto/token-hash.js";
 import { AppError, type ErrorType } from "../errors.js";
 import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import type { OutboxService } from "./outbox.js";
-import { DEFAULT_SESSION_DURATION_MINUTES, type SessionService } from "./sessions.js";
+import type { SessionService } from "./sessions.js";
 import type { SmsOtpService } from "./sms-otp.js";
 
 export const INTERMEDIATE_SESSION_TTL_MS = 10 * MINUTE_MS;
@@ -187,21 +186,11 @@ export class AuthenticationService {
           now,
         });
       }
-      const session: Session = {
-        projectId: project.projectId,
-        sessionId: newStytchId("member-session", project.environment, this.ctx.random),
-        organizationId: organization.organizationId,
-        memberId: member.memberId,
-        startedAt: now,
-        lastAccessedAt: now,
-        expiresAt: now + (request.sessionDurationMinutes ?? DEFAULT_SESSION_DURATION_MINUTES) * MINUTE_MS,
-        revokedAt: null,
-        factors,
+      const { session, token, tokenHash } = this.sessions.newSession(project, organization, member, factors, {
+        ...(request.sessionDurationMinutes !== undefined ? { durationMinutes: request.sessionDurationMinutes } : {}),
         customClaims: claims.claims,
-        roles: sessionRolesOf(member),
-      };
-      const token = newSessionToken(this.ctx.random);
-      changes.push({ kind: "insert_session", session, tokenHash: sha256(token) });
+      });
+      changes.push({ kind: "insert_session", session, tokenHash });
       await this.commit(changes, request.errorFor);
       return this.authenticated(project, organization, member, session, token);
     }

@@ -120,6 +120,22 @@ export class SessionService {
     options: { durationMinutes?: number; customClaims?: Record<string, unknown> } = {},
   ): Promise<AuthenticatedSession> {
     const customClaims = throwForClaims(applyCustomClaims({}, options.customClaims));
+    const { session, token, tokenHash } = this.newSession(project, organization, member, factors, {
+      ...(options.durationMinutes !== undefined ? { durationMinutes: options.durationMinutes } : {}),
+      customClaims,
+    });
+    await this.ctx.store.insertSession(session, tokenHash);
+    return { session, member, organization, sessionToken: token, sessionJwt: await this.mintJwt(project, session, organization) };
+  }
+
+  /** A new session starting now, with its token (to hand out once) and the token's hash (to store). */
+  newSession(
+    project: Project,
+    organization: Organization,
+    member: Member,
+    factors: AuthenticationFactor[],
+    options: { durationMinutes?: number; customClaims: Record<string, unknown> },
+  ): { session: Session; token: string; tokenHash: Buffer } {
     const now = this.ctx.clock.now();
     const session: Session = {
       projectId: project.projectId,
@@ -131,12 +147,11 @@ export class SessionService {
       expiresAt: now + (options.durationMinutes ?? DEFAULT_SESSION_DURATION_MINUTES) * MINUTE_MS,
       revokedAt: null,
       factors,
-      customClaims,
+      customClaims: options.customClaims,
       roles: sessionRolesOf(member),
     };
     const token = newSessionToken(this.ctx.random);
-    await this.ctx.store.insertSession(session, sha256(token));
-    return { session, member, organization, sessionToken: token, sessionJwt: await this.mintJwt(project, session, organization) };
+    return { session, token, tokenHash: sha256(token) };
   }
 
   /** The session a JWT names, if the JWT was signed by this project; liveness is not checked here. */
