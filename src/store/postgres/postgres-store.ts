@@ -8,12 +8,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Pool, type PoolClient, type QueryResultRow } from "pg";
+import { Pool, type PoolClient } from "pg";
 import type {
   EpochMs,
   IntermediateSession,
   Member,
-  MemberStatus,
   OneTimeSecret,
   OneTimeSecretPurpose,
   Organization,
@@ -27,6 +26,7 @@ import type {
 } from "../../domain/types.js";
 import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
+import { rowMappers, type Row } from "../rows.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -37,7 +37,6 @@ const MIGRATION_LOCK_KEY = 0x7e55e7a;
 /** How often a transaction that lost a deadlock or serialization race is tried in all. */
 const TRANSACTION_ATTEMPTS = 3;
 
-type Row = QueryResultRow;
 
 export interface PostgresStoreOptions {
   /**
@@ -52,50 +51,10 @@ export interface PostgresStoreOptions {
 }
 
 const json = (value: unknown): string => JSON.stringify(value);
+
+/** Row → domain mapping (src/store/rows.ts) with this driver's column types. */
+const fromRow = rowMappers({ bool: (value) => value === true, json: <T>(value: unknown) => value as T });
 const int = (value: unknown): number => Number(value);
-const intOrNull = (value: unknown): number | null => (value === null ? null : Number(value));
-const textOrNull = (value: unknown): string | null => (value === null ? null : String(value));
-
-function organizationFromRow(row: Row): Organization {
-  return {
-    projectId: String(row.project_id),
-    organizationId: String(row.organization_id),
-    name: String(row.name),
-    slug: String(row.slug),
-    logoUrl: String(row.logo_url),
-    externalId: textOrNull(row.external_id),
-    trustedMetadata: row.trusted_metadata,
-    settings: row.settings,
-    createdAt: int(row.created_at),
-    updatedAt: int(row.updated_at),
-  };
-}
-
-function memberFromRow(row: Row): Member {
-  return {
-    projectId: String(row.project_id),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
-    emailId: String(row.email_id),
-    emailAddress: String(row.email_address),
-    emailAddressVerified: row.email_address_verified === true,
-    status: String(row.status) as MemberStatus,
-    name: String(row.name),
-    externalId: textOrNull(row.external_id),
-    trustedMetadata: row.trusted_metadata,
-    untrustedMetadata: row.untrusted_metadata,
-    isBreakglass: row.is_breakglass === true,
-    mfaEnrolled: row.mfa_enrolled === true,
-    mfaPhoneNumber: String(row.mfa_phone_number),
-    mfaPhoneNumberVerified: row.mfa_phone_number_verified === true,
-    defaultMfaMethod: String(row.default_mfa_method) as Member["defaultMfaMethod"],
-    totpRegistrationId: String(row.totp_registration_id),
-    memberPasswordId: String(row.member_password_id),
-    roleIds: row.role_ids,
-    createdAt: int(row.created_at),
-    updatedAt: int(row.updated_at),
-  };
-}
 
 /** Values for MEMBER_COLUMNS, in order. JSON goes as text: node-postgres would send a JS array as a SQL array. */
 function memberValues(member: Member): unknown[] {
@@ -185,132 +144,6 @@ function sessionValues(session: Session, tokenHash: Buffer): unknown[] {
     session.sessionId, session.projectId, session.organizationId, session.memberId, tokenHash, session.startedAt,
     session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
   ];
-}
-
-function sessionFromRow(row: Row): Session {
-  return {
-    projectId: String(row.project_id),
-    sessionId: String(row.session_id),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
-    startedAt: int(row.started_at),
-    lastAccessedAt: int(row.last_accessed_at),
-    expiresAt: int(row.expires_at),
-    revokedAt: intOrNull(row.revoked_at),
-    factors: row.factors,
-    customClaims: row.custom_claims,
-    roles: row.roles,
-  };
-}
-
-function signingKeyFromRow(row: Row): SigningKey {
-  return {
-    projectId: String(row.project_id),
-    kid: String(row.kid),
-    state: String(row.state) as SigningKey["state"],
-    privateKeyPem: String(row.private_key_pem),
-    certificateDer: String(row.certificate_der),
-    createdAt: int(row.created_at),
-    activatedAt: intOrNull(row.activated_at),
-    retiredAt: intOrNull(row.retired_at),
-  };
-}
-
-/** '' in organization_id / member_id is an unbound (discovery) session, as on SQLite. */
-function intermediateSessionFromRow(row: Row): IntermediateSession {
-  return {
-    projectId: String(row.project_id),
-    intermediateSessionId: String(row.intermediate_session_id),
-    organizationId: row.organization_id === "" ? null : String(row.organization_id),
-    memberId: row.member_id === "" ? null : String(row.member_id),
-    emailAddress: String(row.email_address),
-    factors: row.factors,
-    createdAt: int(row.created_at),
-    expiresAt: int(row.expires_at),
-    consumedAt: intOrNull(row.consumed_at),
-  };
-}
-
-function oneTimeSecretFromRow(row: Row): OneTimeSecret {
-  return {
-    projectId: String(row.project_id),
-    secretId: String(row.secret_id),
-    purpose: String(row.purpose) as OneTimeSecretPurpose,
-    subject: String(row.subject),
-    secretHash: row.secret_hash as Buffer,
-    organizationId: textOrNull(row.organization_id),
-    memberId: textOrNull(row.member_id),
-    details: row.details,
-    attempts: int(row.attempts),
-    maxAttempts: int(row.max_attempts),
-    createdAt: int(row.created_at),
-    expiresAt: int(row.expires_at),
-    consumedAt: intOrNull(row.consumed_at),
-  };
-}
-
-function outboxMessageFromRow(row: Row): OutboxMessage {
-  return {
-    projectId: String(row.project_id),
-    messageId: String(row.message_id),
-    channel: String(row.channel) as OutboxMessage["channel"],
-    recipient: String(row.recipient),
-    subject: String(row.subject),
-    body: String(row.body),
-    htmlBody: String(row.html_body),
-    locale: String(row.locale),
-    magicLinksToken: textOrNull(row.magic_links_token),
-    code: textOrNull(row.code),
-    status: String(row.status) as OutboxMessage["status"],
-    attempts: int(row.attempts),
-    nextAttemptAt: int(row.next_attempt_at),
-    lastError: String(row.last_error),
-    createdAt: int(row.created_at),
-    deliveredAt: intOrNull(row.delivered_at),
-  };
-}
-
-function totpRegistrationFromRow(row: Row): TotpRegistration {
-  return {
-    projectId: String(row.project_id),
-    totpRegistrationId: String(row.totp_registration_id),
-    memberId: String(row.member_id),
-    sealedSecret: String(row.sealed_secret),
-    verified: row.verified === true,
-    lastUsedStep: int(row.last_used_step),
-    createdAt: int(row.created_at),
-    expiresAt: intOrNull(row.expires_at),
-  };
-}
-
-function recoveryCodeFromRow(row: Row): RecoveryCode {
-  return {
-    projectId: String(row.project_id),
-    recoveryCodeId: String(row.recovery_code_id),
-    totpRegistrationId: String(row.totp_registration_id),
-    memberId: String(row.member_id),
-    codeHash: row.code_hash as Buffer,
-    sealedCode: String(row.sealed_code),
-    consumedAt: intOrNull(row.consumed_at),
-  };
-}
-
-function securityEventFromRow(row: Row): SecurityEvent {
-  return {
-    eventId: String(row.event_id),
-    projectId: String(row.project_id),
-    requestId: String(row.request_id),
-    kind: String(row.kind) as SecurityEvent["kind"],
-    outcome: String(row.outcome) as SecurityEvent["outcome"],
-    reason: String(row.reason),
-    route: String(row.route),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
-    sessionIdHash: String(row.session_id_hash),
-    ipAddress: String(row.ip_address),
-    userAgent: String(row.user_agent),
-    createdAt: int(row.created_at),
-  };
 }
 
 /** Thrown inside a commit's transaction to roll it back when a precondition does not hold. */
@@ -567,7 +400,7 @@ export class PostgresStore implements Store {
   // Signing keys
 
   async listSigningKeys(projectId: string): Promise<SigningKey[]> {
-    return (await this.query("SELECT * FROM signing_keys WHERE project_id = $1 ORDER BY created_at, kid", [projectId])).map(signingKeyFromRow);
+    return (await this.query("SELECT * FROM signing_keys WHERE project_id = $1 ORDER BY created_at, kid", [projectId])).map(fromRow.signingKey);
   }
 
   private async insertSigningKey(client: PoolClient, key: SigningKey): Promise<void> {
@@ -630,7 +463,7 @@ export class PostgresStore implements Store {
        ) found ORDER BY precedence LIMIT 1`,
       [projectId, ref],
     );
-    return row ? organizationFromRow(row) : null;
+    return row ? fromRow.organization(row) : null;
   }
 
   async updateOrganization(org: Organization): Promise<void> {
@@ -677,7 +510,7 @@ export class PostgresStore implements Store {
     );
     const emailsByOrganization = new Map<string, string[]>(rows.map((row) => [String(row.organization_id), row.member_emails as string[]]));
     const matches = organizationPredicate(query, (id) => emailsByOrganization.get(id) ?? []);
-    return paginate(rows, organizationFromRow, matches, cursor, limit);
+    return paginate(rows, fromRow.organization, matches, cursor, limit);
   }
 
   // Members
@@ -696,7 +529,7 @@ export class PostgresStore implements Store {
        ) found ORDER BY precedence LIMIT 1`,
       [projectId, organizationId, ref],
     );
-    return row ? memberFromRow(row) : null;
+    return row ? fromRow.member(row) : null;
   }
 
   async findMemberByEmail(projectId: string, organizationId: string, emailAddress: string): Promise<Member | null> {
@@ -704,7 +537,7 @@ export class PostgresStore implements Store {
       "SELECT * FROM members WHERE project_id = $1 AND organization_id = $2 AND email_normalized = $3 AND status <> 'deleted'",
       [projectId, organizationId, emailAddress.toLowerCase()],
     );
-    return row ? memberFromRow(row) : null;
+    return row ? fromRow.member(row) : null;
   }
 
   async updateMember(member: Member): Promise<void> {
@@ -738,7 +571,7 @@ export class PostgresStore implements Store {
       projectId,
       organizationIds,
     ]);
-    return paginate(rows, memberFromRow, memberPredicate(query), cursor, limit);
+    return paginate(rows, fromRow.member, memberPredicate(query), cursor, limit);
   }
 
   // Sessions
@@ -749,12 +582,12 @@ export class PostgresStore implements Store {
 
   async findSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<Session | null> {
     const [row] = await this.query("SELECT * FROM sessions WHERE token_hash = $1 AND project_id = $2", [tokenHash, projectId]);
-    return row ? sessionFromRow(row) : null;
+    return row ? fromRow.session(row) : null;
   }
 
   async findSession(projectId: string, sessionId: string): Promise<Session | null> {
     const [row] = await this.query("SELECT * FROM sessions WHERE session_id = $1 AND project_id = $2", [sessionId, projectId]);
-    return row ? sessionFromRow(row) : null;
+    return row ? fromRow.session(row) : null;
   }
 
   async touchSession(
@@ -771,7 +604,7 @@ export class PostgresStore implements Store {
        RETURNING *`,
       [update.now, update.expiresAt ?? null, update.customClaims ? json(update.customClaims) : null, sessionId, projectId],
     );
-    return row ? sessionFromRow(row) : null;
+    return row ? fromRow.session(row) : null;
   }
 
   async listLiveSessions(projectId: string, memberId: string, now: EpochMs): Promise<Session[]> {
@@ -780,7 +613,7 @@ export class PostgresStore implements Store {
         "SELECT * FROM sessions WHERE member_id = $1 AND project_id = $2 AND revoked_at IS NULL AND expires_at > $3 ORDER BY started_at, session_id",
         [memberId, projectId, now],
       )
-    ).map(sessionFromRow);
+    ).map(fromRow.session);
   }
 
   async revokeSession(projectId: string, sessionId: string, now: EpochMs): Promise<boolean> {
@@ -990,17 +823,17 @@ export class PostgresStore implements Store {
         projectId,
         emailAddress.toLowerCase(),
       ])
-    ).map(memberFromRow);
+    ).map(fromRow.member);
   }
 
   async findMemberById(projectId: string, memberId: string): Promise<Member | null> {
     const [row] = await this.query("SELECT * FROM members WHERE member_id = $1 AND project_id = $2 AND status <> 'deleted'", [memberId, projectId]);
-    return row ? memberFromRow(row) : null;
+    return row ? fromRow.member(row) : null;
   }
 
   async findIntermediateSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<IntermediateSession | null> {
     const [row] = await this.query("SELECT * FROM intermediate_sessions WHERE token_hash = $1 AND project_id = $2", [tokenHash, projectId]);
-    return row ? intermediateSessionFromRow(row) : null;
+    return row ? fromRow.intermediateSession(row) : null;
   }
 
   async findOneTimeSecretByHash(projectId: string, purpose: OneTimeSecretPurpose, secretHash: Buffer): Promise<OneTimeSecret | null> {
@@ -1009,7 +842,7 @@ export class PostgresStore implements Store {
       projectId,
       purpose,
     ]);
-    return row ? oneTimeSecretFromRow(row) : null;
+    return row ? fromRow.oneTimeSecret(row) : null;
   }
 
   async findLatestOneTimeSecret(projectId: string, purpose: OneTimeSecretPurpose, subject: string): Promise<OneTimeSecret | null> {
@@ -1018,7 +851,7 @@ export class PostgresStore implements Store {
        ORDER BY created_at DESC, secret_id DESC LIMIT 1`,
       [projectId, purpose, subject],
     );
-    return row ? oneTimeSecretFromRow(row) : null;
+    return row ? fromRow.oneTimeSecret(row) : null;
   }
 
   async claimOneTimeSecretAttempt(projectId: string, secretId: string): Promise<number | null> {
@@ -1043,7 +876,7 @@ export class PostgresStore implements Store {
         memberId,
         projectId,
       ])
-    ).map(totpRegistrationFromRow);
+    ).map(fromRow.totpRegistration);
   }
 
   async listRecoveryCodes(projectId: string, totpRegistrationId: string): Promise<RecoveryCode[]> {
@@ -1052,7 +885,7 @@ export class PostgresStore implements Store {
         totpRegistrationId,
         projectId,
       ])
-    ).map(recoveryCodeFromRow);
+    ).map(fromRow.recoveryCode);
   }
 
   async incrementFailureCounter(projectId: string, key: string, now: EpochMs): Promise<number> {
@@ -1107,7 +940,7 @@ export class PostgresStore implements Store {
     // The claimed copy carries this delivery's attempt number and the time it fell due, as on SQLite.
     return rows
       .sort((a, b) => int(a.due_at) - int(b.due_at) || int(a.seq) - int(b.seq))
-      .map((row) => ({ ...outboxMessageFromRow(row), nextAttemptAt: int(row.due_at) }));
+      .map((row) => ({ ...fromRow.outboxMessage(row), nextAttemptAt: int(row.due_at) }));
   }
 
   async markOutboxDelivered(messageId: string, now: EpochMs, redactBody: boolean): Promise<void> {
@@ -1135,7 +968,7 @@ export class PostgresStore implements Store {
         recipient,
         limit,
       ])
-    ).map(outboxMessageFromRow);
+    ).map(fromRow.outboxMessage);
   }
 
   async countPendingOutboxMessages(): Promise<number> {
@@ -1201,7 +1034,7 @@ export class PostgresStore implements Store {
          ORDER BY seq DESC LIMIT $3`,
         [projectId, options.sinceAt ?? 0, options.limit],
       )
-    ).map(securityEventFromRow);
+    ).map(fromRow.securityEvent);
   }
 
   async instanceSecret(name: string, create: () => Buffer): Promise<Buffer> {

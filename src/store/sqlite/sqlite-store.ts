@@ -11,7 +11,6 @@ import type {
   EpochMs,
   IntermediateSession,
   Member,
-  MemberStatus,
   OneTimeSecret,
   OneTimeSecretPurpose,
   Organization,
@@ -25,56 +24,16 @@ import type {
 } from "../../domain/types.js";
 import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
+import { rowMappers, type Row } from "../rows.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/sqlite/migrations");
 
-type Row = Record<string, unknown>;
 
 const json = (value: unknown): string => JSON.stringify(value);
-const parse = <T>(text: unknown): T => JSON.parse(String(text)) as T;
-const bool = (value: unknown): boolean => value === 1;
 
-function organizationFromRow(row: Row): Organization {
-  return {
-    projectId: String(row.project_id),
-    organizationId: String(row.organization_id),
-    name: String(row.name),
-    slug: String(row.slug),
-    logoUrl: String(row.logo_url),
-    externalId: row.external_id === null ? null : String(row.external_id),
-    trustedMetadata: parse(row.trusted_metadata),
-    settings: parse(row.settings),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function memberFromRow(row: Row): Member {
-  return {
-    projectId: String(row.project_id),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
-    emailId: String(row.email_id),
-    emailAddress: String(row.email_address),
-    emailAddressVerified: bool(row.email_address_verified),
-    status: String(row.status) as MemberStatus,
-    name: String(row.name),
-    externalId: row.external_id === null ? null : String(row.external_id),
-    trustedMetadata: parse(row.trusted_metadata),
-    untrustedMetadata: parse(row.untrusted_metadata),
-    isBreakglass: bool(row.is_breakglass),
-    mfaEnrolled: bool(row.mfa_enrolled),
-    mfaPhoneNumber: String(row.mfa_phone_number),
-    mfaPhoneNumberVerified: bool(row.mfa_phone_number_verified),
-    defaultMfaMethod: String(row.default_mfa_method) as Member["defaultMfaMethod"],
-    totpRegistrationId: String(row.totp_registration_id),
-    memberPasswordId: String(row.member_password_id),
-    roleIds: parse(row.role_ids),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
+/** Row → domain mapping (src/store/rows.ts) with this driver's column types. */
+const fromRow = rowMappers({ bool: (value) => value === 1, json: <T>(value: unknown) => JSON.parse(String(value)) as T });
 
 function memberParams(member: Member): Row {
   return {
@@ -115,113 +74,6 @@ function organizationParams(org: Organization): Row {
     settings: json(org.settings),
     created_at: org.createdAt,
     updated_at: org.updatedAt,
-  };
-}
-
-function sessionFromRow(row: Row): Session {
-  return {
-    projectId: String(row.project_id),
-    sessionId: String(row.session_id),
-    organizationId: String(row.organization_id),
-    memberId: String(row.member_id),
-    startedAt: Number(row.started_at),
-    lastAccessedAt: Number(row.last_accessed_at),
-    expiresAt: Number(row.expires_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    factors: parse(row.factors),
-    customClaims: parse(row.custom_claims),
-    roles: parse(row.roles),
-  };
-}
-
-function signingKeyFromRow(row: Row): SigningKey {
-  return {
-    projectId: String(row.project_id),
-    kid: String(row.kid),
-    state: String(row.state) as SigningKey["state"],
-    privateKeyPem: String(row.private_key_pem),
-    certificateDer: String(row.certificate_der),
-    createdAt: Number(row.created_at),
-    activatedAt: row.activated_at === null ? null : Number(row.activated_at),
-    retiredAt: row.retired_at === null ? null : Number(row.retired_at),
-  };
-}
-
-function intermediateSessionFromRow(row: Row): IntermediateSession {
-  return {
-    projectId: String(row.project_id),
-    intermediateSessionId: String(row.intermediate_session_id),
-    organizationId: row.organization_id === "" ? null : String(row.organization_id),
-    memberId: row.member_id === "" ? null : String(row.member_id),
-    emailAddress: String(row.email_address),
-    factors: parse(row.factors),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
-  };
-}
-
-function oneTimeSecretFromRow(row: Row): OneTimeSecret {
-  return {
-    projectId: String(row.project_id),
-    secretId: String(row.secret_id),
-    purpose: String(row.purpose) as OneTimeSecretPurpose,
-    subject: String(row.subject),
-    secretHash: row.secret_hash as Buffer,
-    organizationId: row.organization_id === null ? null : String(row.organization_id),
-    memberId: row.member_id === null ? null : String(row.member_id),
-    details: parse(row.details),
-    attempts: Number(row.attempts),
-    maxAttempts: Number(row.max_attempts),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
-  };
-}
-
-function outboxMessageFromRow(row: Row): OutboxMessage {
-  return {
-    projectId: String(row.project_id),
-    messageId: String(row.message_id),
-    channel: String(row.channel) as OutboxMessage["channel"],
-    recipient: String(row.recipient),
-    subject: String(row.subject),
-    body: String(row.body),
-    htmlBody: String(row.html_body),
-    locale: String(row.locale),
-    magicLinksToken: row.magic_links_token === null ? null : String(row.magic_links_token),
-    code: row.code === null ? null : String(row.code),
-    status: String(row.status) as OutboxMessage["status"],
-    attempts: Number(row.attempts),
-    nextAttemptAt: Number(row.next_attempt_at),
-    lastError: String(row.last_error),
-    createdAt: Number(row.created_at),
-    deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
-  };
-}
-
-function totpRegistrationFromRow(row: Row): TotpRegistration {
-  return {
-    projectId: String(row.project_id),
-    totpRegistrationId: String(row.totp_registration_id),
-    memberId: String(row.member_id),
-    sealedSecret: String(row.sealed_secret),
-    verified: bool(row.verified),
-    lastUsedStep: Number(row.last_used_step),
-    createdAt: Number(row.created_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-  };
-}
-
-function recoveryCodeFromRow(row: Row): RecoveryCode {
-  return {
-    projectId: String(row.project_id),
-    recoveryCodeId: String(row.recovery_code_id),
-    totpRegistrationId: String(row.totp_registration_id),
-    memberId: String(row.member_id),
-    codeHash: row.code_hash as Buffer,
-    sealedCode: String(row.sealed_code),
-    consumedAt: row.consumed_at === null ? null : Number(row.consumed_at),
   };
 }
 
@@ -494,7 +346,7 @@ export class SqliteStore implements Store {
   listSigningKeys(projectId: string): Promise<SigningKey[]> {
     return this.run(() =>
       (this.sql("SELECT * FROM signing_keys WHERE project_id = ? ORDER BY created_at").all(projectId) as Row[]).map(
-        signingKeyFromRow,
+        fromRow.signingKey,
       ),
     );
   }
@@ -555,7 +407,7 @@ export class SqliteStore implements Store {
         this.sql("SELECT * FROM organizations WHERE project_id = ? AND external_id = ? AND external_id IS NOT NULL").get(projectId, ref)) as
         | Row
         | undefined;
-      return row ? organizationFromRow(row) : null;
+      return row ? fromRow.organization(row) : null;
     });
   }
 
@@ -594,7 +446,7 @@ export class SqliteStore implements Store {
         }
       }
       const matches = organizationPredicate(query, (id) => emailsByOrganization.get(id) ?? []);
-      return paginate(rows, (row) => organizationFromRow(row), matches, cursor, limit);
+      return paginate(rows, (row) => fromRow.organization(row), matches, cursor, limit);
     });
   }
 
@@ -625,7 +477,7 @@ export class SqliteStore implements Store {
           `SELECT * FROM members WHERE organization_id = ? AND external_id = ? AND project_id = ?
            AND status <> 'deleted' AND external_id IS NOT NULL`,
         ).get(organizationId, ref, projectId)) as Row | undefined;
-      return row ? memberFromRow(row) : null;
+      return row ? fromRow.member(row) : null;
     });
   }
 
@@ -634,7 +486,7 @@ export class SqliteStore implements Store {
       const row = this.sql(
         "SELECT * FROM members WHERE project_id = ? AND organization_id = ? AND email_normalized = ? AND status <> 'deleted'",
       ).get(projectId, organizationId, emailAddress.toLowerCase()) as Row | undefined;
-      return row ? memberFromRow(row) : null;
+      return row ? fromRow.member(row) : null;
     });
   }
 
@@ -677,7 +529,7 @@ export class SqliteStore implements Store {
       const rows = this.db
         .prepare(`SELECT * FROM members WHERE project_id = ? AND organization_id IN (${placeholders}) ORDER BY seq`)
         .all(projectId, ...organizationIds) as Row[];
-      return paginate(rows, memberFromRow, memberPredicate(query), cursor, limit);
+      return paginate(rows, fromRow.member, memberPredicate(query), cursor, limit);
     });
   }
 
@@ -698,14 +550,14 @@ export class SqliteStore implements Store {
   findSessionByTokenHash(projectId: string, tokenHash: Buffer): Promise<Session | null> {
     return this.run(() => {
       const row = this.sql("SELECT * FROM sessions WHERE token_hash = ? AND project_id = ?").get(tokenHash, projectId) as Row | undefined;
-      return row ? sessionFromRow(row) : null;
+      return row ? fromRow.session(row) : null;
     });
   }
 
   findSession(projectId: string, sessionId: string): Promise<Session | null> {
     return this.run(() => {
       const row = this.sql("SELECT * FROM sessions WHERE session_id = ? AND project_id = ?").get(sessionId, projectId) as Row | undefined;
-      return row ? sessionFromRow(row) : null;
+      return row ? fromRow.session(row) : null;
     });
   }
 
@@ -727,7 +579,7 @@ export class SqliteStore implements Store {
         session_id: sessionId,
         project_id: projectId,
       }) as Row | undefined;
-      return row ? sessionFromRow(row) : null;
+      return row ? fromRow.session(row) : null;
     });
   }
 
@@ -737,7 +589,7 @@ export class SqliteStore implements Store {
         this.sql(
           "SELECT * FROM sessions WHERE member_id = ? AND project_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY started_at",
         ).all(memberId, projectId, now) as Row[]
-      ).map(sessionFromRow),
+      ).map(fromRow.session),
     );
   }
 
@@ -940,7 +792,7 @@ export class SqliteStore implements Store {
           projectId,
           emailAddress.toLowerCase(),
         ) as Row[]
-      ).map(memberFromRow),
+      ).map(fromRow.member),
     );
   }
 
@@ -949,7 +801,7 @@ export class SqliteStore implements Store {
       const row = this.sql("SELECT * FROM members WHERE member_id = ? AND project_id = ? AND status <> 'deleted'").get(memberId, projectId) as
         | Row
         | undefined;
-      return row ? memberFromRow(row) : null;
+      return row ? fromRow.member(row) : null;
     });
   }
 
@@ -958,7 +810,7 @@ export class SqliteStore implements Store {
       const row = this.sql("SELECT * FROM intermediate_sessions WHERE token_hash = ? AND project_id = ?").get(tokenHash, projectId) as
         | Row
         | undefined;
-      return row ? intermediateSessionFromRow(row) : null;
+      return row ? fromRow.intermediateSession(row) : null;
     });
   }
 
@@ -969,7 +821,7 @@ export class SqliteStore implements Store {
         projectId,
         purpose,
       ) as Row | undefined;
-      return row ? oneTimeSecretFromRow(row) : null;
+      return row ? fromRow.oneTimeSecret(row) : null;
     });
   }
 
@@ -979,7 +831,7 @@ export class SqliteStore implements Store {
         `SELECT * FROM one_time_secrets WHERE project_id = ? AND purpose = ? AND subject = ? AND consumed_at IS NULL
          ORDER BY created_at DESC LIMIT 1`,
       ).get(projectId, purpose, subject) as Row | undefined;
-      return row ? oneTimeSecretFromRow(row) : null;
+      return row ? fromRow.oneTimeSecret(row) : null;
     });
   }
 
@@ -1005,7 +857,7 @@ export class SqliteStore implements Store {
   listTotpRegistrations(projectId: string, memberId: string): Promise<TotpRegistration[]> {
     return this.run(() =>
       (this.sql("SELECT * FROM totp_registrations WHERE member_id = ? AND project_id = ? ORDER BY created_at").all(memberId, projectId) as Row[]).map(
-        totpRegistrationFromRow,
+        fromRow.totpRegistration,
       ),
     );
   }
@@ -1017,7 +869,7 @@ export class SqliteStore implements Store {
           totpRegistrationId,
           projectId,
         ) as Row[]
-      ).map(recoveryCodeFromRow),
+      ).map(fromRow.recoveryCode),
     );
   }
 
@@ -1067,7 +919,7 @@ export class SqliteStore implements Store {
         for (const row of rows) {
           this.sql("UPDATE outbox_messages SET next_attempt_at = ?, attempts = attempts + 1 WHERE message_id = ?").run(now + leaseMs, row.message_id);
         }
-        return rows.map((row) => ({ ...outboxMessageFromRow(row), attempts: Number(row.attempts) + 1 }));
+        return rows.map((row) => ({ ...fromRow.outboxMessage(row), attempts: Number(row.attempts) + 1 }));
       }),
     );
   }
@@ -1100,7 +952,7 @@ export class SqliteStore implements Store {
           recipient,
           limit,
         ) as Row[]
-      ).map(outboxMessageFromRow),
+      ).map(fromRow.outboxMessage),
     );
   }
 
@@ -1160,21 +1012,7 @@ export class SqliteStore implements Store {
           `SELECT * FROM security_events WHERE (@project IS NULL OR project_id = @project) AND created_at >= @since
            ORDER BY seq DESC LIMIT @limit`,
         ).all({ project: projectId, since: options.sinceAt ?? 0, limit: options.limit }) as Row[]
-      ).map((row) => ({
-        eventId: String(row.event_id),
-        projectId: String(row.project_id),
-        requestId: String(row.request_id),
-        kind: String(row.kind) as SecurityEvent["kind"],
-        outcome: String(row.outcome) as SecurityEvent["outcome"],
-        reason: String(row.reason),
-        route: String(row.route),
-        organizationId: String(row.organization_id),
-        memberId: String(row.member_id),
-        sessionIdHash: String(row.session_id_hash),
-        ipAddress: String(row.ip_address),
-        userAgent: String(row.user_agent),
-        createdAt: Number(row.created_at),
-      })),
+      ).map(fromRow.securityEvent),
     );
   }
 
