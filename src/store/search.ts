@@ -3,7 +3,7 @@
  * domain objects so every adapter answers identically. Queries are validated by the service first.
  */
 import type { Member, Organization } from "../domain/types.js";
-import type { SearchQuery } from "./store.js";
+import type { Page, SearchQuery } from "./store.js";
 
 type Predicate<T> = (item: T) => boolean;
 
@@ -130,4 +130,22 @@ export function encodeCursor(seq: number): string {
 export function decodeCursor(cursor: string): number | null {
   const match = /^seq:(\d{1,15})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   return match ? Number(match[1]) : null;
+}
+
+/** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
+export function paginate<T, R extends { seq?: unknown }>(rows: R[], toItem: (row: R) => T, matches: (item: T) => boolean, cursor: string | null, limit: number): Page<T> {
+  const afterSeq = cursor === null ? 0 : (decodeCursor(cursor) ?? 0);
+  const matching: { seq: number; item: T }[] = [];
+  for (const row of rows) {
+    const item = toItem(row);
+    if (matches(item)) matching.push({ seq: Number(row.seq), item });
+  }
+  const remaining = matching.filter((entry) => entry.seq > afterSeq);
+  const page = remaining.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((entry) => entry.item),
+    total: matching.length,
+    nextCursor: remaining.length > limit && last ? encodeCursor(last.seq) : null,
+  };
 }

@@ -22,7 +22,7 @@ import type {
   SigningKey,
   TotpRegistration,
 } from "../../domain/types.js";
-import { decodeCursor, encodeCursor, memberPredicate, organizationPredicate } from "../search.js";
+import { memberPredicate, organizationPredicate, paginate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 import { rowMappers, type Row } from "../rows.js";
 
@@ -1037,20 +1037,3 @@ function singleProject(keys: SigningKey[]): string | null {
   return keys[0]?.projectId ?? null;
 }
 
-/** Keyset pagination over rows ordered by `seq`, filtering with `matches`. */
-function paginate<T>(rows: Row[], toItem: (row: Row) => T, matches: (item: T) => boolean, cursor: string | null, limit: number): Page<T> {
-  const afterSeq = cursor === null ? 0 : (decodeCursor(cursor) ?? 0);
-  const matching: { seq: number; item: T }[] = [];
-  for (const row of rows) {
-    const item = toItem(row);
-    if (matches(item)) matching.push({ seq: Number(row.seq), item });
-  }
-  const remaining = matching.filter((entry) => entry.seq > afterSeq);
-  const page = remaining.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((entry) => entry.item),
-    total: matching.length,
-    nextCursor: remaining.length > limit && last ? encodeCursor(last.seq) : null,
-  };
-}
