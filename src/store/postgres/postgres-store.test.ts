@@ -93,6 +93,11 @@ describe("postgres options", () => {
     });
     assert.deepEqual(parsePostgresUrl("postgres://db/tessera"), { connectionString: "postgres://db/tessera", options: {} });
     assert.throws(() => parsePostgresUrl("postgres://db/tessera?pool_size=ten"), /pool_size/);
+    assert.deepEqual(parsePostgresUrl("postgres://db/tessera?connect_timeout_ms=1500"), {
+      connectionString: "postgres://db/tessera",
+      options: { connectionTimeoutMs: 1500 },
+    });
+    assert.throws(() => parsePostgresUrl("postgres://db/tessera?connect_timeout_ms=soon"), /connect_timeout_ms/);
   });
 
   it("the constructor refuses schema names that are not plain identifiers and pool sizes below 1", () => {

@@ -217,7 +217,7 @@ function withSearchPath(connectionString: string, schema: string): string {
 }
 
 /** Query parameters of DATABASE_URL that configure Tessera rather than the connection. */
-const TESSERA_URL_PARAMETERS = { schema: "schema", poolSize: "pool_size" } as const;
+const TESSERA_URL_PARAMETERS = { schema: "schema", poolSize: "pool_size", connectTimeoutMs: "connect_timeout_ms" } as const;
 
 /**
  * Splits a `postgres://` DATABASE_URL into the connection string for node-postgres and the store
@@ -236,7 +236,13 @@ export function parsePostgresUrl(databaseUrl: string): { connectionString: strin
     if (!/^\d+$/.test(poolSize)) throw new Error(`invalid pool_size "${poolSize}" in DATABASE_URL: use a positive integer`);
     options.poolSize = Number(poolSize);
   }
-  if (schema === null && poolSize === null) return { connectionString: databaseUrl, options };
+  const connectTimeoutMs = url.searchParams.get(TESSERA_URL_PARAMETERS.connectTimeoutMs);
+  if (connectTimeoutMs !== null) {
+    if (!/^\d+$/.test(connectTimeoutMs)) throw new Error(`invalid connect_timeout_ms "${connectTimeoutMs}" in DATABASE_URL: use a positive integer`);
+    // How long a request waits for a connection before its 503: bound it when the host may go silent.
+    options.connectionTimeoutMs = Number(connectTimeoutMs);
+  }
+  if (schema === null && poolSize === null && connectTimeoutMs === null) return { connectionString: databaseUrl, options };
   for (const name of Object.values(TESSERA_URL_PARAMETERS)) url.searchParams.delete(name);
   return { connectionString: url.toString(), options };
 }
