@@ -189,6 +189,7 @@ export class AuthenticationService {
       const { session, token, tokenHash } = this.sessions.newSession(project, organization, member, factors, {
         ...(request.sessionDurationMinutes !== undefined ? { durationMinutes: request.sessionDurationMinutes } : {}),
         customClaims: claims.claims,
+        now,
       });
       changes.push({ kind: "insert_session", session, tokenHash });
       await this.commit(changes, request.errorFor);

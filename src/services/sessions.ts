@@ -8,6 +8,7 @@ import { MINUTE_MS } from "../domain/time.js";
 import {
   sessionRolesOf,
   type AuthenticationFactor,
+  type EpochMs,
   type Member,
   type Organization,
   type Project,
@@ -123,20 +124,24 @@ export class SessionService {
     const { session, token, tokenHash } = this.newSession(project, organization, member, factors, {
       ...(options.durationMinutes !== undefined ? { durationMinutes: options.durationMinutes } : {}),
       customClaims,
+      now: this.ctx.clock.now(),
     });
     await this.ctx.store.insertSession(session, tokenHash);
     return { session, member, organization, sessionToken: token, sessionJwt: await this.mintJwt(project, session, organization) };
   }
 
-  /** A new session starting now, with its token (to hand out once) and the token's hash (to store). */
+  /**
+   * A new session starting at `now` (the instant of the step that mints it, so it matches what
+   * that step consumed), with its token (to hand out once) and the token's hash (to store).
+   */
   newSession(
     project: Project,
     organization: Organization,
     member: Member,
     factors: AuthenticationFactor[],
-    options: { durationMinutes?: number; customClaims: Record<string, unknown> },
+    options: { durationMinutes?: number; customClaims: Record<string, unknown>; now: EpochMs },
   ): { session: Session; token: string; tokenHash: Buffer } {
-    const now = this.ctx.clock.now();
+    const { now } = options;
     const session: Session = {
       projectId: project.projectId,
       sessionId: newStytchId("member-session", project.environment, this.ctx.random),
