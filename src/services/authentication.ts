@@ -80,6 +80,17 @@ export interface ConcludeRequest {
   errorFor?: Partial<Record<Change["kind"], ErrorType>>;
 }
 
+/** A request's session duration and custom claims as `conclude` takes them (absent stays absent). */
+export function sessionOptionsOf(request: {
+  session_duration_minutes?: number;
+  session_custom_claims?: Record<string, unknown>;
+}): Pick<ConcludeRequest, "sessionDurationMinutes" | "sessionCustomClaims"> {
+  return {
+    ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
+    ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+  };
+}
+
 const DEFAULT_ERRORS: Partial<Record<Change["kind"], ErrorType>> = {
   consume_intermediate_session: "intermediate_session_not_found",
   update_live_intermediate_session: "intermediate_session_not_found",

@@ -20,7 +20,7 @@ import { sha256 } from "../crypto/token-hash.js";
 import { AppError, type ErrorType } from "../errors.js";
 import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
-import {
+import { sessionOptionsOf,
   INTERMEDIATE_SESSION_TTL_MS,
   type AuthenticationResult,
   type AuthenticationService,
@@ -341,8 +341,7 @@ export class DiscoveryService {
       newFactors: [],
       changes,
       intermediateSession: live,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale: request.locale,
     });
   }
@@ -390,8 +389,7 @@ export class DiscoveryService {
           { kind: "insert_member", member },
         ],
         intermediateSession: { record: { ...record, factors: carried }, token: intermediate.token },
-        ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-        ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+        ...sessionOptionsOf(request),
         locale: request.locale,
       });
     } catch (error) {

@@ -16,7 +16,7 @@ import { digestsEqual } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
 import { renderEmail } from "../messages/email-templates.js";
 import type { Change } from "../store/store.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { DiscoveryService, DiscoveryStart } from "./discovery.js";
 import type { InstanceKeys } from "./instance-keys.js";
@@ -185,8 +185,7 @@ export class EmailOtpService {
         ...this.deps.limits.resetChanges(project, throttleScope),
       ],
       ...continuation,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale,
       errorFor: { consume_one_time_secret: "unable_to_auth_otp_code", update_member: "unable_to_auth_otp_code" },
     });

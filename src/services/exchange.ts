@@ -10,7 +10,7 @@ import { transferFactors } from "../domain/exchange.js";
 import type { Project } from "../domain/types.js";
 import { AppError } from "../errors.js";
 import type { Locale } from "../messages/locales.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { OrganizationService } from "./organizations.js";
 import type { SessionCredential, SessionService } from "./sessions.js";
@@ -60,8 +60,7 @@ export class ExchangeService {
       newFactors: carried,
       // The origin session must still be live when the new session or step-up is written.
       changes: [{ kind: "require_live_session", projectId: project.projectId, sessionId: origin.sessionId, now: this.ctx.clock.now() }],
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale: request.locale,
     });
   }

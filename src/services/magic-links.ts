@@ -16,7 +16,7 @@ import { AppError } from "../errors.js";
 import { renderEmail } from "../messages/email-templates.js";
 import type { Locale } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { DiscoveryService, DiscoveryStart } from "./discovery.js";
 import {
@@ -291,8 +291,7 @@ export class MagicLinkService {
       newFactors: [emailFactor("magic_link", member, rfc3339(now))],
       changes: [{ kind: "consume_one_time_secret", projectId: project.projectId, secretId: secret.secretId, now }],
       ...continuation,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale,
       errorFor: { consume_one_time_secret: "unable_to_auth_magic_link", update_member: "unable_to_auth_magic_link" },
     });

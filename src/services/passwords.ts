@@ -14,7 +14,7 @@ import { sha256 } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
 import { renderEmail } from "../messages/email-templates.js";
 import type { Change } from "../store/store.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import {
   buildMember,
@@ -146,8 +146,7 @@ export class PasswordService {
       newFactors: [passwordFactor(rfc3339(now))],
       changes,
       ...continuation,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale,
       errorFor: { update_member: "unauthorized_credentials" },
     });
@@ -318,8 +317,7 @@ export class PasswordService {
         ...this.deps.limits.resetChanges(project, passwordScope(organization.organizationId, member.emailAddress)),
       ],
       ...continuation,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale,
       errorFor: { consume_one_time_secret: "unable_to_auth_password_reset_token", update_member: "unable_to_auth_password_reset_token" },
     });

@@ -10,7 +10,7 @@ import { digestsEqual } from "../crypto/token-hash.js";
 import type { Member, Organization, Project, RecoveryCode } from "../domain/types.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_LOCALE } from "../messages/locales.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import { recoveryCodeFactor, type MfaCredentialInput, type MfaSupport } from "./mfa-support.js";
@@ -107,8 +107,7 @@ export class RecoveryCodeService {
       newFactors: [recoveryCodeFactor(match.recoveryCodeId, now)],
       changes: [{ kind: "consume_recovery_code", projectId: project.projectId, recoveryCodeId: match.recoveryCodeId, now }, resetAttempts],
       ...credential,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale: DEFAULT_LOCALE,
       errorFor: { consume_recovery_code: "unable_to_authenticate_recovery_code" },
     });

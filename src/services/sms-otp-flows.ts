@@ -8,7 +8,7 @@ import type { Member, Organization, Project } from "../domain/types.js";
 import { digestsEqual } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
 import { DEFAULT_LOCALE, resolveLocale } from "../messages/locales.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import { smsFactor, type MfaCredentialInput, type MfaEnrollmentChange, type MfaSupport } from "./mfa-support.js";
@@ -120,8 +120,7 @@ export class SmsOtpFlows {
       newFactors: [smsFactor(project, member, phoneNumber, now)],
       changes: [{ kind: "consume_one_time_secret", projectId: project.projectId, secretId: secret.secretId, now }, resetAttempts],
       ...credential,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale: DEFAULT_LOCALE,
       errorFor: { consume_one_time_secret: "unable_to_auth_otp_code" },
     });

@@ -13,7 +13,7 @@ import type { Member, Organization, Project, TotpRegistration } from "../domain/
 import { AppError } from "../errors.js";
 import { DEFAULT_LOCALE } from "../messages/locales.js";
 import type { Change } from "../store/store.js";
-import type { AuthenticationResult, AuthenticationService } from "./authentication.js";
+import { sessionOptionsOf, type AuthenticationResult, type AuthenticationService } from "./authentication.js";
 import type { ServiceContext } from "./context.js";
 import type { InstanceKeys } from "./instance-keys.js";
 import { totpFactor, type MfaCredentialInput, type MfaEnrollmentChange, type MfaSupport } from "./mfa-support.js";
@@ -163,8 +163,7 @@ export class TotpService {
       newFactors: [totpFactor(registration.totpRegistrationId, now)],
       changes,
       ...credential,
-      ...(request.session_duration_minutes !== undefined ? { sessionDurationMinutes: request.session_duration_minutes } : {}),
-      ...(request.session_custom_claims !== undefined ? { sessionCustomClaims: request.session_custom_claims } : {}),
+      ...sessionOptionsOf(request),
       locale: DEFAULT_LOCALE,
       errorFor: { advance_totp_step: "totp_code_already_authenticated" },
     });
