@@ -74,6 +74,11 @@ export function memberToWire(member: Member): Record<string, unknown> {
   };
 }
 
+/** The `{member_id, member, organization}` fields most member-level answers share. */
+export function memberAnswerToWire(member: Member, organization: Organization): Record<string, unknown> {
+  return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+}
+
 export function memberSessionToWire(session: Session, organization: Organization): Record<string, unknown> {
   return {
     member_session_id: session.sessionId,

@@ -2,7 +2,7 @@
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
-import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { authenticationResultToWire, memberAnswerToWire } from "../wire.js";
 import { discoveryStartToWire } from "./discovery.js";
 
 export function emailOtpRoutes(services: Services): RouteDefinition[] {
@@ -18,10 +18,8 @@ export function emailOtpRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         const sent = await emailOtps.loginOrSignup(project, body);
         return {
-          member_id: sent.member.memberId,
+          ...memberAnswerToWire(sent.member, sent.organization),
           member_created: sent.memberCreated,
-          member: memberToWire(sent.member),
-          organization: organizationToWire(sent.organization),
         };
       },
     },

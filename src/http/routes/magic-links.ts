@@ -2,7 +2,7 @@
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
-import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { authenticationResultToWire, memberAnswerToWire } from "../wire.js";
 import { discoveryStartToWire } from "./discovery.js";
 
 export function magicLinkRoutes(services: Services): RouteDefinition[] {
@@ -18,10 +18,8 @@ export function magicLinkRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         const sent = await magicLinks.loginOrSignup(project, body);
         return {
-          member_id: sent.member.memberId,
+          ...memberAnswerToWire(sent.member, sent.organization),
           member_created: sent.memberCreated,
-          member: memberToWire(sent.member),
-          organization: organizationToWire(sent.organization),
         };
       },
     },
@@ -36,9 +34,7 @@ export function magicLinkRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         const sent = await magicLinks.invite(project, body);
         return {
-          member_id: sent.member.memberId,
-          member: memberToWire(sent.member),
-          organization: organizationToWire(sent.organization),
+          ...memberAnswerToWire(sent.member, sent.organization),
         };
       },
     },

@@ -2,7 +2,7 @@
 import { AppError } from "../../errors.js";
 import type { Services } from "../../services/services.js";
 import type { RouteDefinition } from "../route.js";
-import { memberToWire, organizationToWire } from "../wire.js";
+import { memberToWire, organizationToWire, memberAnswerToWire } from "../wire.js";
 
 export function memberRoutes(services: Services): RouteDefinition[] {
   const { members, organizations } = services;
@@ -16,7 +16,7 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       memberAuthorization: ({ params }) => ({ organizationRef: params.organization_id!, resource: "stytch.member", action: "create" }),
       handler: async ({ project, params, body }) => {
         const { member, organization } = await members.create(project, params.organization_id!, body);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
     {
@@ -34,7 +34,7 @@ export function memberRoutes(services: Services): RouteDefinition[] {
         const member = byId
           ? await members.get(project, organization, query.member_id)
           : await members.getByEmail(project, organization, query.email_address);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
     {
@@ -51,7 +51,7 @@ export function memberRoutes(services: Services): RouteDefinition[] {
       }),
       handler: async ({ project, params, body }) => {
         const { member, organization } = await members.update(project, params.organization_id!, params.member_id!, body);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
     {
@@ -104,7 +104,7 @@ export function memberMfaRoutes(services: Services): RouteDefinition[] {
       auth: "project",
       handler: async ({ project, params }) => {
         const { member, organization } = await smsOtpFlows.deleteMfaPhoneNumber(project, params.organization_id!, params.member_id!);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
     {
@@ -114,7 +114,7 @@ export function memberMfaRoutes(services: Services): RouteDefinition[] {
       auth: "project",
       handler: async ({ project, params }) => {
         const { member, organization } = await totp.deleteRegistration(project, params.organization_id!, params.member_id!);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
   ];

@@ -2,7 +2,7 @@
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
-import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { authenticationResultToWire, memberAnswerToWire } from "../wire.js";
 
 export function smsOtpRoutes(services: Services): RouteDefinition[] {
   const { smsOtpFlows } = services;
@@ -16,7 +16,7 @@ export function smsOtpRoutes(services: Services): RouteDefinition[] {
       rateLimits: AUTH_ENDPOINT_LIMITS,
       handler: async ({ project, body }) => {
         const { member, organization } = await smsOtpFlows.send(project, body);
-        return { member_id: member.memberId, member: memberToWire(member), organization: organizationToWire(organization) };
+        return { ...memberAnswerToWire(member, organization) };
       },
     },
     {

@@ -2,7 +2,7 @@
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
-import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { authenticationResultToWire, memberToWire, memberAnswerToWire } from "../wire.js";
 
 export function passwordRoutes(services: Services): RouteDefinition[] {
   const { passwords } = services;
@@ -27,10 +27,8 @@ export function passwordRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         const imported = await passwords.migrate(project, body);
         return {
-          member_id: imported.member.memberId,
+          ...memberAnswerToWire(imported.member, imported.organization),
           member_created: imported.memberCreated,
-          member: memberToWire(imported.member),
-          organization: organizationToWire(imported.organization),
         };
       },
     },

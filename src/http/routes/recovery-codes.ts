@@ -2,7 +2,7 @@
 import type { Services } from "../../services/services.js";
 import { AUTH_ENDPOINT_LIMITS } from "../rate-limits.js";
 import type { RouteDefinition } from "../route.js";
-import { authenticationResultToWire, memberToWire, organizationToWire } from "../wire.js";
+import { authenticationResultToWire, memberAnswerToWire } from "../wire.js";
 
 export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
   const { recoveryCodes } = services;
@@ -30,9 +30,7 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, body }) => {
         const { codes, member, organization } = await recoveryCodes.rotate(project, body.organization_id, body.member_id);
         return {
-          member_id: member.memberId,
-          member: memberToWire(member),
-          organization: organizationToWire(organization),
+          ...memberAnswerToWire(member, organization),
           recovery_codes: codes,
         };
       },
@@ -45,9 +43,7 @@ export function recoveryCodeRoutes(services: Services): RouteDefinition[] {
       handler: async ({ project, params }) => {
         const { codes, member, organization } = await recoveryCodes.get(project, params.organization_id!, params.member_id!);
         return {
-          member_id: member.memberId,
-          member: memberToWire(member),
-          organization: organizationToWire(organization),
+          ...memberAnswerToWire(member, organization),
           recovery_codes: codes,
         };
       },
