@@ -38,8 +38,6 @@ export interface HttpOptions {
   services: Services;
   random: RandomSource;
   logger: Logger | false;
-  /** Extra route groups (features register themselves here). */
-  extraRoutes?: RouteDefinition[];
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
   trustedProxies?: string[];
   /** Multiplies every route's rate limits; 0 turns them off. Default 1. */
@@ -251,7 +249,6 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...magicLinkRoutes(services),
     ...emailOtpRoutes(services),
     ...passwordRoutes(services),
-    ...(options.extraRoutes ?? []),
   ];
 
   for (const route of routes) {
