@@ -13,7 +13,7 @@ import { StoreUnavailable } from "../store/store.js";
 import { HttpMetrics } from "./metrics.js";
 import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
-import type { RouteDefinition } from "./route.js";
+import { RawReply, type RouteDefinition } from "./route.js";
 import { discoveryRoutes } from "./routes/discovery.js";
 import { rbacRoutes } from "./routes/rbac.js";
 import { healthRoutes } from "./routes/health.js";
@@ -51,6 +51,8 @@ declare module "fastify" {
     tesseraProject: Project | null;
     /** The audit kind of the matched route, if it is audited. */
     tesseraAudit: RouteDefinition["audit"] | null;
+    /** The matched route's own error shape, if it has one. */
+    tesseraErrorReply: RouteDefinition["errorReply"] | null;
   }
 }
 
@@ -156,6 +158,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.decorateRequest("stytchRequestId", "");
   app.decorateRequest("tesseraProject", null);
   app.decorateRequest("tesseraAudit", null);
+  app.decorateRequest("tesseraErrorReply", null);
   app.addHook("onRequest", async (request) => {
     request.stytchRequestId = newRequestId(request.headers.authorization);
   });
@@ -172,9 +175,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     return payload;
   });
 
-  // JSON bodies only. An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
+  // JSON bodies (and the form and SCIM bodies below). An empty body is `{}` (DELETEs from some clients); prototype-poisoning keys are refused.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+  const parseJsonBody = (_request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void): void => {
     let text: string;
     try {
       // Strict UTF-8: invalid or overlong sequences are refused, never replaced with U+FFFD.
@@ -192,10 +195,39 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     const problem = bodyProblem(parsed);
     if (problem) return done(problem, undefined);
     done(null, parsed);
+  };
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJsonBody);
+  // SCIM clients send the same JSON as application/scim+json.
+  app.addContentTypeParser("application/scim+json", { parseAs: "buffer" }, parseJsonBody);
+  // Form bodies (OAuth 2.0 token requests, SAML POST bindings): an object of strings, the last
+  // value of a repeated name winning; the same string checks as JSON bodies.
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "buffer" }, (_request, body, done) => {
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(body as Buffer);
+    } catch {
+      return done(new AppError("invalid_json", "The request body is not valid UTF-8."), undefined);
+    }
+    const parsed: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [name, value] of new URLSearchParams(text)) {
+      if (name === "__proto__" || name === "constructor" || name === "prototype") continue;
+      parsed[name] = value;
+    }
+    const plain = { ...parsed };
+    const problem = bodyProblem(plain);
+    if (problem) return done(problem, undefined);
+    done(null, plain);
   });
 
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply => {
     if (error.retryAfterSeconds !== undefined) reply.header("Retry-After", String(error.retryAfterSeconds));
+    if (request.tesseraErrorReply) {
+      return sendRaw(reply, request.tesseraErrorReply(
+        { status: error.status, errorType: error.errorType, message: error.message, ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) },
+        request.stytchRequestId,
+        request.headers,
+      ));
+    }
     return reply
       .code(error.status)
       .type("application/json")
@@ -207,6 +239,13 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
         error_url: errorUrl(error.status, error.errorType),
         ...(error.details ? { error_details: error.details } : {}),
       });
+  };
+
+  const sendRaw = (reply: FastifyReply, raw: RawReply): FastifyReply => {
+    for (const [name, value] of Object.entries(raw.headers)) reply.header(name, value);
+    reply.code(raw.status);
+    if (raw.status === 302 || raw.status === 303 || raw.status === 204) return reply.send();
+    return reply.type(raw.contentType).send(typeof raw.body === "string" ? raw.body : JSON.stringify(raw.body));
   };
 
   app.setErrorHandler((error, request, reply) => {
@@ -258,6 +297,12 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       handler: async (request, reply) => {
         let project: Project | undefined;
         request.tesseraAudit = route.audit ?? null;
+        request.tesseraErrorReply = route.errorReply ?? null;
+        const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
+        if (request.body !== undefined) {
+          const encoding = contentType.startsWith("application/x-www-form-urlencoded") ? "form" : contentType.startsWith("application/scim+json") ? "scim" : null;
+          if (encoding && !route.bodyEncodings?.includes(encoding)) throw new AppError("unsupported_media_type");
+        }
         if (route.auth === "project") {
           const credentials = basicCredentials(request.headers.authorization);
           if (!credentials) throw new AppError("unauthorized_credentials");
@@ -290,7 +335,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           requestId: request.stytchRequestId,
           clientIp: request.ip,
           userAgent: String(request.headers["user-agent"] ?? ""),
+          headers: request.headers,
         });
+        if (result instanceof RawReply) return sendRaw(reply, result);
         if (route.audit && project) {
           const subject = subjectOf(result);
           services.audit.record({

@@ -20,10 +20,20 @@ import type {
   SigningKey,
   TotpRegistration,
 } from "../domain/types.js";
+import type { SqlExecutor } from "./sql/executor.js";
 
-/** A unique constraint refused a write; `constraint` names what was already taken. */
+/**
+ * A unique constraint refused a write; `constraint` names what was already taken: one of the
+ * core's names, or `table(col1,col2)` for statements run through the SQL executor (store/sql).
+ */
 export class StoreConflict extends Error {
-  readonly constraint: "organization_slug" | "organization_external_id" | "member_email" | "member_external_id" | "project_id";
+  readonly constraint:
+    | "organization_slug"
+    | "organization_external_id"
+    | "member_email"
+    | "member_external_id"
+    | "project_id"
+    | `${string}(${string})`;
   constructor(constraint: StoreConflict["constraint"]) {
     super(`unique constraint violated: ${constraint}`);
     this.name = "StoreConflict";
@@ -255,6 +265,12 @@ export interface Store {
 
   /** A named secret of this installation (HMAC and sealing keys), created on first use. */
   instanceSecret(name: string, create: () => Buffer): Promise<Buffer>;
+
+  /**
+   * The dialect-neutral SQL executor on this database, for the capability stores written once
+   * for both dialects (src/store/sql/). Only code under src/store/ may use it.
+   */
+  sqlExecutor(): SqlExecutor;
 }
 
 export type { MemberStatus };

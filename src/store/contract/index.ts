@@ -18,6 +18,7 @@ import { membersContract } from "./members.js";
 import { organizationsContract } from "./organizations.js";
 import { projectsAndKeysContract } from "./projects-and-keys.js";
 import { sessionsContract } from "./sessions.js";
+import { sqlExecutorContract } from "./sql-executor.js";
 
 export type { StoreContractOptions, StoreFactory, StoreHandle } from "./harness.js";
 
@@ -33,5 +34,6 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     limitsAndOutboxContract(makeStore);
     concurrencyContract(makeStore);
     authenticationConcurrencyContract(makeStore);
+    sqlExecutorContract(makeStore);
   });
 }

@@ -27,6 +27,7 @@ import type {
 import { memberPredicate, organizationPredicate, paginate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 import { rowMappers, type Row } from "../rows.js";
+import { numberPlaceholders, uniqueConstraintName, type AtomicResult, type SqlExecutor, type SqlStatement, type SqlValue } from "../sql/executor.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -1052,5 +1053,52 @@ export class PostgresStore implements Store {
     if (!row) throw new Error(`instance secret ${name} vanished after it was created`);
     return row.value as Buffer;
   }
+
+  sqlExecutor(): SqlExecutor {
+    return this.executor;
+  }
+
+  private readonly executor: SqlExecutor = {
+    dialect: "postgres",
+    query: async (sql: string, params: SqlValue[] = []): Promise<Row[]> => {
+      try {
+        return await this.query(numberPlaceholders(sql), params);
+      } catch (error) {
+        throw genericConflict(error);
+      }
+    },
+    atomically: async (statements: SqlStatement[]): Promise<AtomicResult> => {
+      try {
+        return await this.transaction(async (client) => {
+          const results = [];
+          for (const [index, statement] of statements.entries()) {
+            const result = await client.query(numberPlaceholders(statement.sql), statement.params ?? []);
+            const changes = result.rowCount ?? 0;
+            if ((statement.expect === "one" && changes !== 1) || (statement.expect === "some" && changes < 1)) throw new GuardFailed(index);
+            results.push({ rows: result.rows as Row[], changes });
+          }
+          return { ok: true as const, results };
+        });
+      } catch (error) {
+        if (error instanceof GuardFailed) return { ok: false, failedIndex: error.index };
+        throw genericConflict(error);
+      }
+    },
+  };
 }
 
+
+/** Thrown inside an executor transaction to roll it back when a statement's guard does not hold. */
+class GuardFailed extends Error {
+  constructor(readonly index: number) {
+    super(`guard ${index} failed`);
+  }
+}
+
+/** A unique violation the core's names do not cover, as `table(col1,col2)` (from the error's detail). */
+function genericConflict(error: unknown): unknown {
+  const { code, table, detail } = (error ?? {}) as { code?: unknown; table?: unknown; detail?: unknown };
+  if (code !== "23505" || typeof table !== "string") return error;
+  const columns = typeof detail === "string" ? /^Key \(([^)]*)\)/.exec(detail)?.[1] : undefined;
+  return new StoreConflict(uniqueConstraintName(table, (columns ?? "").split(",")) as StoreConflict["constraint"]);
+}

@@ -25,6 +25,7 @@ import type {
 import { memberPredicate, organizationPredicate, paginate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 import { rowMappers, type Row } from "../rows.js";
+import { uniqueConstraintName, type AtomicResult, type SqlExecutor, type SqlStatement, type SqlValue } from "../sql/executor.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/sqlite/migrations");
@@ -1028,6 +1029,42 @@ export class SqliteStore implements Store {
     );
   }
 
+  sqlExecutor(): SqlExecutor {
+    return this.executor;
+  }
+
+  private readonly executor: SqlExecutor = {
+    dialect: "sqlite",
+    query: (sql: string, params: SqlValue[] = []): Promise<Row[]> =>
+      this.run(() => this.sql(sql).all(...params) as Row[]).catch((error: unknown) => Promise.reject(genericConflict(error))),
+    atomically: (statements: SqlStatement[], options: { durable?: boolean } = {}): Promise<AtomicResult> =>
+      this.write(
+        (): AtomicResult => {
+          const results = [];
+          for (const [index, statement] of statements.entries()) {
+            const prepared = this.sql(statement.sql);
+            const params = statement.params ?? [];
+            let result: { rows: Row[]; changes: number };
+            if (prepared.reader) {
+              const rows = prepared.all(...params) as Row[];
+              // As on PostgreSQL, a SELECT or `… RETURNING` counts the rows it gave (so a guard can require a row).
+              result = { rows, changes: rows.length };
+            } else {
+              result = { rows: [], changes: prepared.run(...params).changes };
+            }
+            const { changes } = result;
+            if ((statement.expect === "one" && changes !== 1) || (statement.expect === "some" && changes < 1)) throw new GuardFailed(index);
+            results.push(result);
+          }
+          return { ok: true, results };
+        },
+        { durable: options.durable ?? true },
+      ).catch((error: unknown) => {
+        if (error instanceof GuardFailed) return { ok: false, failedIndex: error.index };
+        throw genericConflict(error);
+      }),
+  };
+
 }
 
 /** The one project `keys` belong to; null for no keys. Keys of several projects are a caller's bug. */
@@ -1037,3 +1074,19 @@ function singleProject(keys: SigningKey[]): string | null {
   return keys[0]?.projectId ?? null;
 }
 
+
+/** Thrown inside an executor statement list to roll its savepoint back when a guard does not hold. */
+class GuardFailed extends Error {
+  constructor(readonly index: number) {
+    super(`guard ${index} failed`);
+  }
+}
+
+/** A unique violation the core's names do not cover, as `table(col1,col2)` (from SQLite's message). */
+function genericConflict(error: unknown): unknown {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code !== "string" || !/^SQLITE_CONSTRAINT_(UNIQUE|PRIMARYKEY)$/.test(code) || typeof message !== "string") return error;
+  const columns = /constraint failed: (.*)$/.exec(message)?.[1]?.split(",").map((column) => column.trim()) ?? [];
+  const table = columns[0]?.split(".")[0] ?? "";
+  return new StoreConflict(uniqueConstraintName(table, columns.map((column) => column.split(".")[1] ?? column)) as StoreConflict["constraint"]);
+}
