@@ -124,6 +124,22 @@ export function buildServices(
   const recoveryCodes = new RecoveryCodeService(context, mfa, instanceKeys, authentication);
   const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
+  // merge point: config (issue 13)
+  // end: config
+  // merge point: sso (issue 15)
+  // end: sso
+  // merge point: oauth (issue 16)
+  // end: oauth
+  // merge point: sdk (issue 17)
+  // end: sdk
+  // merge point: m2m (issue 18)
+  // end: m2m
+  // merge point: surface (issue 19)
+  // end: surface
+  // merge point: scim (issue 20)
+  // end: scim
+  // merge point: hardening (issue 22)
+  // end: hardening
   // --- end MFA ---
   // ---- Logins (issue 3) ----
   const logins = buildLoginServices(
@@ -150,6 +166,22 @@ export function buildServices(
     authorization,
     ...mfaServices,
     ...logins,
+    // merge point: config (issue 13)
+    // end: config
+    // merge point: sso (issue 15)
+    // end: sso
+    // merge point: oauth (issue 16)
+    // end: oauth
+    // merge point: sdk (issue 17)
+    // end: sdk
+    // merge point: m2m (issue 18)
+    // end: m2m
+    // merge point: surface (issue 19)
+    // end: surface
+    // merge point: scim (issue 20)
+    // end: scim
+    // merge point: hardening (issue 22)
+    // end: hardening
   };
 }
 

@@ -219,6 +219,22 @@ export const ERROR_CATALOGUE = {
   invalid_phpass_hash_format: { status: 400, message: "The phpass hash must be 34 characters of the portable format." },
   invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
   // ---- end of logins block ----
+  // merge point: config (issue 13)
+  // end: config
+  // merge point: sso (issue 15)
+  // end: sso
+  // merge point: oauth (issue 16)
+  // end: oauth
+  // merge point: sdk (issue 17)
+  // end: sdk
+  // merge point: m2m (issue 18)
+  // end: m2m
+  // merge point: surface (issue 19)
+  // end: surface
+  // merge point: scim (issue 20)
+  // end: scim
+  // merge point: hardening (issue 22)
+  // end: hardening
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorType = keyof typeof ERROR_CATALOGUE;

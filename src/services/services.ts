@@ -53,4 +53,20 @@ export interface Services {
   magicLinks: MagicLinkService;
   emailOtps: EmailOtpService;
   passwords: PasswordService;
+  // merge point: config (issue 13)
+  // end: config
+  // merge point: sso (issue 15)
+  // end: sso
+  // merge point: oauth (issue 16)
+  // end: oauth
+  // merge point: sdk (issue 17)
+  // end: sdk
+  // merge point: m2m (issue 18)
+  // end: m2m
+  // merge point: surface (issue 19)
+  // end: surface
+  // merge point: scim (issue 20)
+  // end: scim
+  // merge point: hardening (issue 22)
+  // end: hardening
 }
