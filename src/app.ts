@@ -85,6 +85,12 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   return store;
 }
 
+/** Facts about where this installation runs that services must tell others (browsers, IdPs). */
+export interface DeploymentSettings {
+  /** TESSERA_PUBLIC_URL, without a trailing slash. */
+  publicUrl: string;
+}
+
 export function buildServices(
   store: Store,
   clock: Clock,
@@ -94,6 +100,7 @@ export function buildServices(
   fingerprintLookup: FingerprintLookup = builtInFingerprintLookup,
   eventWebhook: EventWebhook | null = null,
   loginSettings: LoginSettings = DEFAULT_LOGIN_SETTINGS,
+  deployment: DeploymentSettings = { publicUrl: "http://127.0.0.1:8787" },
 ): Services {
   const context = { store, clock, random };
   const keys = new KeyService(context);
@@ -206,7 +213,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const eventWebhook = config.securityEventsWebhookUrl
     ? new EventWebhook(config.securityEventsWebhookUrl, config.securityEventsWebhookSecret ?? "")
     : null;
-  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings);
+  const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings, {
+    publicUrl: config.publicUrl,
+  });
   const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);

@@ -36,3 +36,16 @@ describe("SMS delivery configuration", () => {
     assert.throws(() => readConfig({ ...twilio, ...webhook }), /not both/);
   });
 });
+
+describe("public URL configuration", () => {
+  it("defaults to http://HOST:PORT and drops a trailing slash from TESSERA_PUBLIC_URL", () => {
+    assert.equal(readConfig({}).publicUrl, "http://127.0.0.1:8787");
+    assert.equal(readConfig({ HOST: "0.0.0.0", PORT: "9000" }).publicUrl, "http://0.0.0.0:9000");
+    assert.equal(readConfig({ TESSERA_PUBLIC_URL: "https://auth.example.com/tessera/" }).publicUrl, "https://auth.example.com/tessera");
+  });
+
+  it("refuses a public URL that is not http(s) or carries a query", () => {
+    assert.throws(() => readConfig({ TESSERA_PUBLIC_URL: "ftp://auth.example.com" }), ConfigError);
+    assert.throws(() => readConfig({ TESSERA_PUBLIC_URL: "https://auth.example.com/?x=1" }), ConfigError);
+  });
+});

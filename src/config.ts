@@ -6,6 +6,12 @@
 export interface Config {
   host: string;
   port: number;
+  /**
+   * The externally reachable base URL (TESSERA_PUBLIC_URL, no trailing slash), wherever Tessera
+   * tells a browser or an identity provider where it lives: SSO callbacks, OAuth redirect URIs,
+   * SCIM base URLs. Default `http://HOST:PORT`.
+   */
+  publicUrl: string;
   /** `sqlite:<path>` (default `sqlite:./data/tessera.db`) or `postgres://…`. */
   databaseUrl: string;
   bootstrapProjectId: string | undefined;
@@ -77,10 +83,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaultRedirectUrl = env.TESSERA_DEFAULT_REDIRECT_URL || "http://localhost:3000/authenticate";
   if (!isHttpUrl(defaultRedirectUrl)) problems.push(`TESSERA_DEFAULT_REDIRECT_URL: "${defaultRedirectUrl}" is not an http(s) URL`);
   // ---- end of logins block ----
+  const host = env.HOST ?? "127.0.0.1";
+  const publicUrl = (env.TESSERA_PUBLIC_URL || `http://${host.includes(":") ? `[${host}]` : host}:${port}`).replace(/\/+$/, "");
+  if (!isHttpUrl(publicUrl) || new URL(publicUrl).search !== "" || new URL(publicUrl).hash !== "") {
+    problems.push(`TESSERA_PUBLIC_URL must be an http(s) URL without query or fragment, got "${env.TESSERA_PUBLIC_URL}"`);
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n- ${problems.join("\n- ")}`);
   return Object.freeze({
-    host: env.HOST ?? "127.0.0.1",
+    host,
     port,
+    publicUrl,
     databaseUrl,
     bootstrapProjectId: projectId,
     bootstrapProjectSecret: projectSecret,
