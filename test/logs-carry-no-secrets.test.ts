@@ -74,6 +74,26 @@ describe("logs carry no secrets", () => {
     await h.app.services.delivery.drain();
   });
 
+  it("logs every route's path and query parameter names, never their values", async () => {
+    const openApi = (await h.request("GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const names = ["token", "public_token", "session_token", "code", "state", "SAMLResponse", "RelayState", "to", "member_id", "email_address"];
+    const targets = Object.entries(openApi.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, "some-id") })),
+    );
+    // Any URL at all, matched or not, and the Tessera-only endpoints outside the OpenAPI document.
+    targets.push({ method: "GET", path: "/no/such/route" }, { method: "GET", path: "/readyz" }, { method: "GET", path: "/v1/test/outbox" });
+    assert.ok(targets.length > 30, `expected every route, got ${targets.length}`);
+    for (const [index, target] of targets.entries()) {
+      const values = names.map((name) => `qv${index}x${name.replace(/[^A-Za-z]/g, "")}Zq${Math.random().toString(36).slice(2, 10)}`);
+      secrets.push(...values);
+      const query = names.map((name, at) => `${name}=${encodeURIComponent(values[at]!)}`).join("&");
+      await h.request(target.method as "GET", `${target.path}?${query}`, target.method === "GET" || target.method === "DELETE" ? undefined : {});
+    }
+    const logged = lines.map((line) => JSON.parse(line) as { req?: { path?: string; query_params?: string[] } });
+    const described = logged.find((line) => line.req?.path === "/no/such/route");
+    assert.deepEqual(described?.req?.query_params, names, "the names of the query parameters are logged");
+  });
+
   it("logged something, and none of it is a secret or looks like a JWT", () => {
     assert.ok(lines.length > 20, `expected request logs, got ${lines.length} lines`);
     const text = lines.join("\n");

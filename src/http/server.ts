@@ -10,6 +10,7 @@ import { uuidV4, type RandomSource } from "../crypto/random.js";
 import { AppError, errorUrl } from "../errors.js";
 import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
+import { redactingLogger } from "./log-redaction.js";
 import { HttpMetrics } from "./metrics.js";
 import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
@@ -140,7 +141,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   const schemas = new SchemaRegistry();
   const rateLimiter = new RateLimiter(services.context.store, () => services.context.clock.now(), options.rateLimitScale ?? 1);
   const app = Fastify({
-    ...(options.logger === false ? { logger: false } : { loggerInstance: options.logger }),
+    ...(options.logger === false ? { logger: false } : { loggerInstance: redactingLogger(options.logger) }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     // The client IP comes from X-Forwarded-For only when the peer is a configured proxy.
