@@ -88,8 +88,9 @@ const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * Walks a parsed body without recursion: too deep a nesting, or a key or string holding a NUL or
- * an unpaired surrogate (which no identifier may contain and PostgreSQL cannot store), is a 400.
+ * Walks a parsed body without recursion: too deep a nesting, a key or string holding a NUL or an
+ * unpaired surrogate (which no identifier may contain and PostgreSQL cannot store), or a number
+ * too large to be finite, is a 400.
  */
 function bodyProblem(body: unknown): AppError | null {
   const pending: [unknown, number][] = [[body, 1]];
@@ -100,6 +101,10 @@ function bodyProblem(body: unknown): AppError | null {
         return new AppError("invalid_field_value", "Strings may not contain NUL characters or unpaired surrogates.");
       }
       continue;
+    }
+    // `1e400` parses to Infinity, which JSON cannot carry back (a signed claim would become null).
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      return new AppError("invalid_field_value", "Numbers must be finite: 1e400 and the like cannot be stored or signed.");
     }
     if (typeof value !== "object" || value === null) continue;
     if (depth > MAX_JSON_DEPTH) return new AppError("bad_request", `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
