@@ -161,13 +161,7 @@ export class DiscoveryService {
     errorFor: Partial<Record<Change["kind"], ErrorType>>,
   ): Promise<DiscoveryStart> {
     const started = this.newDiscoverySession(project, emailAddress, factors);
-    let result;
-    try {
-      result = await this.ctx.store.commit([...changes, started.change]);
-    } catch (error) {
-      throw conflictToAppError(error);
-    }
-    if (!result.ok) throw new AppError(errorFor[result.failed] ?? "bad_request");
+    // Read before the commit: once the link or code is spent, nothing may fail the answer.
     const discovered = await this.discover(project, {
       emailAddress,
       factors,
@@ -176,6 +170,13 @@ export class DiscoveryService {
       phoneVerified: false,
       fromIntermediateSession: true,
     });
+    let result;
+    try {
+      result = await this.ctx.store.commit([...changes, started.change]);
+    } catch (error) {
+      throw conflictToAppError(error);
+    }
+    if (!result.ok) throw new AppError(errorFor[result.failed] ?? "bad_request");
     return { intermediateSessionToken: started.token, intermediateSessionExpiresAt: started.expiresAt, emailAddress, discovered };
   }
 

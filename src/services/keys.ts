@@ -1,7 +1,9 @@
 /**
  * @module Signing keys per project: first keys, rotation, the JWKS, and an in-process cache of
  * parsed keys. The cache never decides anything on its own: an unknown kid or an expired entry
- * goes back to the database, so every node converges on what the database says.
+ * goes back to the database, so every node converges on what the database says. While the
+ * database does not answer, an expired entry keeps serving its last good keys (a JWT signed with
+ * a key the JWKS still publishes), so a login that has committed is never answered with a 503.
  */
 import type { KeyObject } from "node:crypto";
 import type { Project } from "../domain/types.js";
@@ -10,6 +12,11 @@ import type { ServiceContext } from "./context.js";
 
 /** How long a node trusts its cached key set before re-reading it (the `next` key is published long before use). */
 export const KEY_CACHE_TTL_MS = 5_000;
+/**
+ * How long a request waits for an expired entry's re-read before it signs with the last good keys
+ * (the re-read goes on in the background and replaces them when it lands).
+ */
+export const KEY_REFRESH_WAIT_MS = 250;
 /** An unknown kid makes a node re-read a project's keys at most this often. */
 export const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1_000;
 /** Retired public keys stay in the JWKS this long after they stop signing. */
@@ -65,9 +72,33 @@ export class KeyService {
     return keys.current?.key.kid ?? "";
   }
 
+  /**
+   * Loads the project's keys unless this node holds them already. Project authentication calls it,
+   * so every flow has its signing key in memory before it commits anything.
+   */
+  async prepare(projectId: string): Promise<void> {
+    await this.keySet(projectId);
+  }
+
   private async keySet(projectId: string, forceReload = false): Promise<KeySet> {
     const cached = this.cache.get(projectId);
     if (cached && !forceReload && this.ctx.clock.now() - cached.loadedAt < KEY_CACHE_TTL_MS) return cached;
+    const reload = this.reload(projectId);
+    if (!cached || forceReload) return reload;
+    // Expired: prefer the fresh set (rotation is picked up), but never wait long or fail for it.
+    let timer: NodeJS.Timeout | undefined;
+    const fallback = new Promise<KeySet>((resolve) => {
+      timer = setTimeout(() => resolve(cached), KEY_REFRESH_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([reload.catch(() => cached), fallback]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reload(projectId: string): Promise<KeySet> {
     let pending = this.loading.get(projectId);
     if (!pending) {
       pending = this.ctx.store

@@ -29,6 +29,8 @@ export class ProjectService {
     // Hash even when the project is unknown so both paths cost the same.
     const presented = sha256(secret);
     if (!project || !digestsEqual(presented, project.secretHash)) throw new AppError("unauthorized_credentials");
+    // Before any step commits: what the response needs after the commit (its signing key) is at hand.
+    await this.keys.prepare(projectId);
     return project;
   }
 
