@@ -12,6 +12,7 @@ import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
 import { redactingLogger } from "./log-redaction.js";
 import { HttpMetrics } from "./metrics.js";
+import { drainRefusedBody } from "./oversized-body.js";
 import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
 import { RawReply, type RouteDefinition } from "./route.js";
@@ -256,6 +257,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
 
   app.setErrorHandler((error, request, reply) => {
     const appError = toAppError(error);
+    if (appError.errorType === "request_body_too_large") drainRefusedBody(request.raw, (name, value) => reply.header(name, value));
     if (appError.status >= 500) request.log.error({ err: error, request_id: request.stytchRequestId }, "request failed");
     if (request.tesseraAudit) {
       const body = (request.body ?? {}) as Record<string, unknown>;
