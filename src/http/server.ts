@@ -32,6 +32,7 @@ import { emailOtpRoutes } from "./routes/email-otps.js";
 import { magicLinkRoutes } from "./routes/magic-links.js";
 import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
+import { m2mRoutes } from "./routes/m2m.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
 export interface HttpOptions {
@@ -297,6 +298,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // merge point: sdk (issue 17)
     // end: sdk
     // merge point: m2m (issue 18)
+    ...m2mRoutes(services, options.rateLimitScale ?? 1),
     // end: m2m
     // merge point: surface (issue 19)
     // end: surface
