@@ -312,10 +312,13 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (request, reply) => {
-        let project: Project | undefined;
+      // Before the body is parsed, so a malformed body is answered in the route's own error shape too.
+      onRequest: async (request) => {
         request.tesseraAudit = route.audit ?? null;
         request.tesseraErrorReply = route.errorReply ?? null;
+      },
+      handler: async (request, reply) => {
+        let project: Project | undefined;
         const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
         if (request.body !== undefined) {
           const encoding = contentType.startsWith("application/x-www-form-urlencoded") ? "form" : contentType.startsWith("application/scim+json") ? "scim" : null;

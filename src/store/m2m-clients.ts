@@ -82,30 +82,43 @@ function scopeRows(projectId: string, clientId: string, scopes: string[]): SqlSt
   }));
 }
 
-/** The WHERE condition of a search query (after `project_id = ?`), with its parameters. */
+/**
+ * The WHERE condition of a search query (after `c.project_id = ?`), with its parameters. Each
+ * operand is the set of client ids one index gives (the primary key, the name index, the scope
+ * index); the sets are combined with INTERSECT (AND) or UNION (OR), and the clients are then read
+ * by primary key, so a query costs what it matches, not what the project holds.
+ */
 function condition(projectId: string, query: M2mSearchQuery | null): { sql: string; params: SqlValue[] } {
   if (!query || query.operands.length === 0) return { sql: "1 = 1", params: [] };
-  const parts: string[] = [];
+  const sets: string[] = [];
   const params: SqlValue[] = [];
   for (const operand of query.operands) {
     const list = placeholders(operand.values.length);
     switch (operand.filterName) {
       case "client_id":
-        parts.push(`c.client_id IN (${list})`);
-        params.push(...operand.values);
+        sets.push(`SELECT client_id FROM m2m_clients WHERE project_id = ? AND client_id IN (${list})`);
         break;
       case "client_name":
-        parts.push(`c.client_name IN (${list})`);
-        params.push(...operand.values);
+        sets.push(`SELECT client_id FROM m2m_clients WHERE project_id = ? AND client_name IN (${list})`);
         break;
       case "scopes":
-        // Any of the scopes: a probe of the (project_id, scope, client_id) key per value.
-        parts.push(`c.client_id IN (SELECT s.client_id FROM m2m_client_scopes s WHERE s.project_id = ? AND s.scope IN (${list}))`);
-        params.push(projectId, ...operand.values);
+        // Any of the scopes.
+        sets.push(`SELECT client_id FROM m2m_client_scopes WHERE project_id = ? AND scope IN (${list})`);
         break;
     }
+    params.push(projectId, ...operand.values);
   }
-  return { sql: `(${parts.join(query.operator === "OR" ? " OR " : " AND ")})`, params };
+  return { sql: `c.client_id IN (${sets.join(query.operator === "OR" ? " UNION " : " INTERSECT ")})`, params };
+}
+
+/** The page query of a search: exported so the contract can check its query plan. */
+export function searchPageStatement(projectId: string, query: M2mSearchQuery | null, afterClientId: string | null, limit: number): { sql: string; params: SqlValue[] } {
+  const where = condition(projectId, query);
+  const after = afterClientId === null ? "" : " AND c.client_id > ?";
+  return {
+    sql: `SELECT ${COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")} FROM m2m_clients c WHERE c.project_id = ? AND ${where.sql}${after} ORDER BY c.client_id LIMIT ?`,
+    params: [projectId, ...where.params, ...(afterClientId === null ? [] : [afterClientId]), limit + 1],
+  };
 }
 
 export class SqlM2mClientStore implements M2mClientStore {
@@ -180,13 +193,10 @@ export class SqlM2mClientStore implements M2mClientStore {
   }
 
   async search(projectId: string, query: M2mSearchQuery | null, afterClientId: string | null, limit: number): Promise<M2mClientPage> {
+    const page = searchPageStatement(projectId, query, afterClientId, limit);
     const where = condition(projectId, query);
-    const after = afterClientId === null ? "" : " AND c.client_id > ?";
     const [rows, counted] = await Promise.all([
-      this.sql.query(
-        `SELECT ${COLUMNS.split(", ").map((column) => `c.${column}`).join(", ")} FROM m2m_clients c WHERE c.project_id = ? AND ${where.sql}${after} ORDER BY c.client_id LIMIT ?`,
-        [projectId, ...where.params, ...(afterClientId === null ? [] : [afterClientId]), limit + 1],
-      ),
+      this.sql.query(page.sql, page.params),
       this.sql.query(`SELECT count(*) AS total FROM m2m_clients c WHERE c.project_id = ? AND ${where.sql}`, [projectId, ...where.params]),
     ]);
     const items = rows.slice(0, limit).map(toRecord);
