@@ -132,8 +132,7 @@ export function m2mRoutes(services: Services, rateLimitScale = 1): RouteDefiniti
           const verdict = readTokenRequest(body as Record<string, unknown>, basicClientCredentials(headers.authorization));
           if (!verdict.ok) throw new AppError(verdict.error, verdict.description);
           clientId = verdict.grant.clientId;
-          await countTokenAttempt(projectId, clientId);
-          const token = await m2mTokens.issue(projectId, verdict.grant);
+          const token = await m2mTokens.issue(projectId, verdict.grant, countTokenAttempt(projectId, clientId));
           return new RawReply({
             status: 200,
             headers: { "cache-control": "no-store", pragma: "no-cache" },

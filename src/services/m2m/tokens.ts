@@ -26,8 +26,12 @@ export class M2mTokenService {
     private readonly keys: KeyService,
   ) {}
 
-  async issue(projectId: string, grant: ClientCredentialsGrant): Promise<M2mAccessToken> {
-    const client = await this.store.find(projectId, grant.clientId);
+  /**
+   * `admitted` is the caller's rate-limit verdict for this client, awaited together with the client
+   * read (two database round trips at once); a refusal there wins before any secret is checked.
+   */
+  async issue(projectId: string, grant: ClientCredentialsGrant, admitted: Promise<void> = Promise.resolve()): Promise<M2mAccessToken> {
+    const [client] = await Promise.all([this.store.find(projectId, grant.clientId), admitted]);
     // Unknown client, wrong secret and inactive client answer alike: nothing tells them apart.
     if (!client) throw new AppError("invalid_client");
     if (!(await this.secrets.matches(projectId, client.clientId, grant.clientSecret, [client.secretHash, client.nextSecretHash]))) {
