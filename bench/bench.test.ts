@@ -124,6 +124,8 @@ describe("bench: targets", () => {
     scenario("authenticate-token", "tessera-sqlite", 5000, 10, 260),
     scenario("peer-set-active", "better-auth", 100, 300),
     scenario("peer-get-session", "better-auth", 215, 150),
+    scenario("m2m-token", "tessera-sqlite", 650, 30),
+    scenario("m2m-token", "tessera-postgres", 550, 70),
   ];
   const base: Omit<Results, "targets"> = {
     schema: 1,
@@ -161,6 +163,10 @@ describe("bench: targets", () => {
       "authenticate-token-vs-peer-get-session": true, // 23×
       "p99-scale": false, // exchange 60 ms > 1.25 × 40 ms
       "peak-rss": false, // 260 MiB > 250 MB
+      "m2m-token-vs-signing-sqlite": true, // 650 ≥ 0.6 × 1000
+      "m2m-token-p99-sqlite": true,
+      "m2m-token-vs-signing-postgresql": false, // 550 < 600
+      "m2m-token-p99-postgresql": false, // 70 ms > 50 ms
     });
     const unmeasured = evaluateTargets({ ...base, scenarios: [], comparisons: compare([]), scale: null, raw: null });
     assert.ok(unmeasured.every((target) => target.pass === null));

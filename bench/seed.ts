@@ -33,6 +33,9 @@ import { rfc3339, systemClock } from "../src/domain/time.js";
 import type { AuthenticationFactor, Member, Organization, Session } from "../src/domain/types.js";
 import type { Change, Store } from "../src/store/store.js";
 import type { ExchangePair, Fixtures } from "./lib/fixtures.js";
+
+/** M2M clients seeded; 200 keeps every client far below its 1,200 grants per minute at any rate this machine reaches. */
+const M2M_BENCH_CLIENTS = 200;
 import { isMainModule } from "./lib/main-module.js";
 
 const BATCH = 10_000;
@@ -332,6 +335,13 @@ async function main(): Promise<void> {
     exchangeMfa.push({ token: firstToken[p]!, targetOrg: members[m]!.organizationId });
   }
 
+  // M2M clients, through the service (keyed secret hashes as in production); grants rotate over them.
+  const m2mClients: Fixtures["m2mClients"] = [];
+  for (let i = 0; i < M2M_BENCH_CLIENTS; i++) {
+    const created = await services.m2mClients.create(project, { scopes: ["read:invoices", "write:invoices", "read:*"], client_name: `bench-${i}` });
+    m2mClients.push({ clientId: created.client.clientId, clientSecret: created.clientSecret });
+  }
+
   await store.close();
   const fixtures: Fixtures = {
     projectId: project.projectId,
@@ -348,6 +358,7 @@ async function main(): Promise<void> {
     authenticate,
     exchange,
     exchangeMfa,
+    m2mClients,
   };
   writeFileSync(values.out, JSON.stringify(fixtures));
   process.stdout.write(`${JSON.stringify({ seedSeconds: fixtures.seedSeconds, counts: fixtures.counts })}\n`);

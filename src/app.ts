@@ -41,6 +41,10 @@ import { SmtpEmailSender } from "./delivery/smtp-sender.js";
 import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
 import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
+import { M2mClientSecrets } from "./services/m2m/client-secrets.js";
+import { M2mClientService } from "./services/m2m/clients.js";
+import { M2mTokenService } from "./services/m2m/tokens.js";
+import { SqlM2mClientStore } from "./store/m2m-clients.js";
 
 export interface App {
   services: Services;
@@ -140,6 +144,10 @@ export function buildServices(
   // merge point: sdk (issue 17)
   // end: sdk
   // merge point: m2m (issue 18)
+  const m2mClientStore = new SqlM2mClientStore(store.sqlExecutor());
+  const m2mSecrets = new M2mClientSecrets(instanceKeys, random);
+  const m2mClients = new M2mClientService(context, m2mClientStore, m2mSecrets);
+  const m2mTokens = new M2mTokenService(context, m2mClientStore, m2mSecrets, keys);
   // end: m2m
   // merge point: surface (issue 19)
   // end: surface
@@ -182,6 +190,8 @@ export function buildServices(
     // merge point: sdk (issue 17)
     // end: sdk
     // merge point: m2m (issue 18)
+    m2mClients,
+    m2mTokens,
     // end: m2m
     // merge point: surface (issue 19)
     // end: surface

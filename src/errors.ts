@@ -60,7 +60,7 @@ export const ERROR_CATALOGUE = {
   custom_claims_too_large: { status: 400, message: "Custom claims may not exceed 4 kilobytes." },
   reserved_claims_in_custom_claims: {
     status: 400,
-    message: "Custom claims may not use the reserved claims iss, sub, aud, exp, nbf, iat or jti.",
+    message: "Custom claims may not use the reserved claims iss, sub, aud, exp, nbf, iat, jti or scope.",
   },
   stytch_claims_in_custom_claims: { status: 400, message: "Custom claims may not use names under https://stytch.com/." },
   email_delivery_not_configured: {
@@ -228,6 +228,44 @@ export const ERROR_CATALOGUE = {
   // merge point: sdk (issue 17)
   // end: sdk
   // merge point: m2m (issue 18)
+  // M2M clients (docs/m2m.md): management errors in Stytch's shape; the token endpoint answers its
+  // four OAuth 2.0 errors (RFC 6749 §5.2) in the OAuth shape through the route's errorReply.
+  duplicate_m2m_client_id: { status: 409, message: "An M2M client with this client_id already exists in the project." },
+  m2m_client_not_found: { status: 404, message: "No M2M client of this project has that client_id." },
+  m2m_client_already_rotating_secret: {
+    status: 400,
+    message: "The M2M client is already rotating its secret: complete or cancel that rotation first.",
+  },
+  m2m_client_not_rotating_secret: { status: 400, message: "The M2M client has no secret rotation in progress: start one first." },
+  invalid_m2m_client_scope: {
+    status: 400,
+    message: "Each scope must be 1 to 128 printable ASCII characters without spaces, quotes or backslashes.",
+  },
+  too_many_m2m_client_scopes: { status: 400, message: "An M2M client may have at most 100 scopes." },
+  m2m_client_invalid_client_id: {
+    status: 400,
+    message: "client_id must be 1 to 128 characters of letters, digits, '-', '_', '.' or '~'.",
+  },
+  m2m_client_invalid_client_name: { status: 400, message: "client_name must be at most 128 characters." },
+  m2m_client_invalid_client_description: { status: 400, message: "client_description must be at most 1024 characters." },
+  m2m_client_invalid_client_secret: {
+    status: 400,
+    message: "client_secret must be at most 256 printable ASCII characters without spaces.",
+  },
+  insecure_m2m_client_secret: {
+    status: 400,
+    message: "client_secret is too weak: use at least 8 characters and enough randomness (or let Tessera generate one).",
+  },
+  m2m_client_invalid_status: { status: 400, message: "status must be active or inactive." },
+  m2m_search_missing_filter_name: { status: 400, message: "Every search operand needs a filter_name." },
+  m2m_search_filter_name_must_be_string: { status: 400, message: "filter_name must be a string." },
+  m2m_search_filter_name_not_recognized: { status: 400, message: "filter_name must be client_id, client_name or scopes." },
+  m2m_search_missing_filter_value: { status: 400, message: "Every search operand needs a filter_value." },
+  m2m_search_expected_array_of_strings: { status: 400, message: "filter_value must be a non-empty array of strings." },
+  invalid_client: { status: 401, message: "Client authentication failed: unknown client, wrong secret, or inactive client." },
+  invalid_scope: { status: 400, message: "A requested scope is not assigned to this client." },
+  invalid_request: { status: 400, message: "The token request is malformed." },
+  unsupported_grant_type: { status: 400, message: "grant_type must be client_credentials." },
   // end: m2m
   // merge point: surface (issue 19)
   // end: surface

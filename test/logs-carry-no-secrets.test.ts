@@ -65,6 +65,13 @@ describe("logs carry no secrets", () => {
     const byPassword = await h.client.passwords.authenticate({ organization_id: orgA, email_address: EMAIL, password: PASSWORD });
     secrets.push(byPassword.session_token, byPassword.session_jwt);
 
+    // M2M: a client, a grant by form body, a refused grant, a rotation.
+    const m2m = (await h.client.m2m.clients.create({ scopes: ["read:x"] })).m2m_client;
+    secrets.push(m2m.client_secret);
+    secrets.push((await h.client.m2m.token({ client_id: m2m.client_id, client_secret: m2m.client_secret })).access_token);
+    await h.client.m2m.token({ client_id: m2m.client_id, client_secret: `${m2m.client_secret}-wrong` }).catch(() => {});
+    secrets.push((await h.client.m2m.clients.secrets.rotateStart({ client_id: m2m.client_id })).m2m_client.next_client_secret);
+
     // Refusals, which log at warn or error when they go wrong.
     await h.request("POST", "/v1/b2b/sessions/authenticate", { session_token: `${login.session_token}x` });
     await h.request("POST", "/v1/b2b/passwords/authenticate", { organization_id: orgA, email_address: EMAIL, password: `${PASSWORD}-wrong` });

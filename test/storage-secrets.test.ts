@@ -26,7 +26,13 @@ describe("secrets at rest", () => {
     const bootstrapId = `project-test-${randomUUID()}`;
     const bootstrapSecret = `bootstrap-secret-${randomUUID()}`;
     await h.app.services.projects.ensure(bootstrapId, bootstrapSecret);
+    const m2m = (await h.client.m2m.clients.create({ scopes: ["read:x"], client_secret: `Imported-${randomUUID()}` })).m2m_client;
+    const rotating = (await h.client.m2m.clients.secrets.rotateStart({ client_id: m2m.client_id })).m2m_client;
+    const accessToken = (await h.client.m2m.token({ client_id: m2m.client_id, client_secret: rotating.next_client_secret })).access_token;
     Object.assign(secrets, {
+      "imported M2M client secret": m2m.client_secret,
+      "next M2M client secret": rotating.next_client_secret,
+      "M2M access token": accessToken,
       "project secret": h.secret,
       "bootstrap project secret": bootstrapSecret,
       "session token": session.sessionToken,

@@ -36,6 +36,8 @@ export interface Fixtures {
   exchange: ExchangePair[];
   /** A session in a no-MFA organization and the person's REQUIRED_FOR_ALL organization, for the MFA path. */
   exchangeMfa: { token: string; targetOrg: string }[];
+  /** M2M clients (id and secret, each with a few scopes), for the client-credentials token endpoint. */
+  m2mClients: { clientId: string; clientSecret: string }[];
 }
 
 export function readFixtures(path: string): Fixtures {

@@ -5,11 +5,11 @@
  */
 import type { Fixtures } from "./fixtures.js";
 
-export type TesseraScenario = "authenticate-token" | "authenticate-jwt" | "exchange" | "exchange-mfa" | "jwks";
+export type TesseraScenario = "authenticate-token" | "authenticate-jwt" | "exchange" | "exchange-mfa" | "jwks" | "m2m-token";
 export type PeerScenario = "peer-set-active" | "peer-get-session";
 export type ScenarioName = TesseraScenario | PeerScenario;
 
-export const TESSERA_SCENARIOS: readonly TesseraScenario[] = ["authenticate-token", "authenticate-jwt", "exchange", "jwks", "exchange-mfa"];
+export const TESSERA_SCENARIOS: readonly TesseraScenario[] = ["authenticate-token", "authenticate-jwt", "exchange", "jwks", "exchange-mfa", "m2m-token"];
 export const PEER_SCENARIOS: readonly PeerScenario[] = ["peer-set-active", "peer-get-session"];
 
 export const SCENARIO_TITLES: Record<ScenarioName, string> = {
@@ -18,6 +18,7 @@ export const SCENARIO_TITLES: Record<ScenarioName, string> = {
   exchange: "POST /v1/b2b/sessions/exchange, no-MFA path (A⇄B)",
   "exchange-mfa": "POST /v1/b2b/sessions/exchange, MFA path (IST + SMS)",
   jwks: "GET /v1/b2b/sessions/jwks/{project_id}",
+  "m2m-token": "POST /v1/public/{project_id}/oauth2/token (client_credentials, form body)",
   "peer-set-active": "Better Auth POST /api/auth/organization/set-active (A⇄B)",
   "peer-get-session": "Better Auth GET /api/auth/get-session",
 };
@@ -33,6 +34,8 @@ export const SCENARIO_WORK: Record<ScenarioName, string> = {
   "exchange-mfa":
     "as exchange up to the decision, then two rate-limit upserts, code HMAC, two AES-GCM seals, one transaction (intermediate session + one-time secret + outbox message); no signature; the outbox worker later marks the SMS delivered",
   jwks: "project lookup, cached key set → JSON",
+  "m2m-token":
+    "form parsing, 1 rate-limit counter (group-committed, no fsync), client read by primary key, HMAC-SHA256 of the secret + constant-time compare, scope check, RS256 signature; no audit event on success",
   "peer-set-active":
     "session lookup (session + user), membership check, organization read, UPDATE session.activeOrganizationId, re-signed cookie (HMAC); no new session, no JWT, no policy",
   "peer-get-session": "session lookup (session + user) with a session-expiry refresh check; no JWT",
@@ -95,6 +98,19 @@ export function tesseraPlan(scenario: TesseraScenario, fixtures: Fixtures): Requ
     }
     case "jwks":
       return { method: "GET", path: () => `/v1/b2b/sessions/jwks/${fixtures.projectId}`, headers: {}, body: () => undefined };
+    case "m2m-token": {
+      // What the Node and Go SDKs send: a form body, no Authorization header.
+      const pool = fixtures.m2mClients;
+      return {
+        method: "POST",
+        path: () => `/v1/public/${fixtures.projectId}/oauth2/token`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: (i) => {
+          const client = pool[i % pool.length]!;
+          return new URLSearchParams({ grant_type: "client_credentials", client_id: client.clientId, client_secret: client.clientSecret, scope: "read:invoices" }).toString();
+        },
+      };
+    }
   }
 }
 
@@ -129,6 +145,10 @@ export function expectedShape(scenario: ScenarioName, body: any): string | null 
         : `not an MFA step-up: ${JSON.stringify(body).slice(0, 300)}`;
     case "jwks":
       return Array.isArray(body?.keys) && body.keys.length > 0 ? null : "no keys";
+    case "m2m-token":
+      return body?.token_type === "bearer" && typeof body.access_token === "string" && body.access_token.split(".").length === 3 && body.expires_in === 3600
+        ? null
+        : `not an access token: ${JSON.stringify(body).slice(0, 300)}`;
     case "peer-set-active":
       return typeof body?.id === "string" ? null : `not an organization: ${JSON.stringify(body).slice(0, 300)}`;
     case "peer-get-session":

@@ -62,7 +62,7 @@ describe("applyCustomClaims", () => {
     });
   });
 
-  for (const name of ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"]) {
+  for (const name of ["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope"]) {
     it(`refuses the reserved claim ${name}`, () => {
       assert.ok(RESERVED_JWT_CLAIMS.has(name));
       assert.deepEqual(applyCustomClaims({}, { ok: 1, [name]: "x" }), { ok: false, reason: "reserved_claims_in_custom_claims" });

@@ -3,7 +3,8 @@
  * Stytch-namespaced names, cap the serialized size. Pure.
  */
 
-export const RESERVED_JWT_CLAIMS: ReadonlySet<string> = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti"]);
+/** `scope` too: it is what makes an M2M access token, so a session JWT carrying it could pass an SDK's local M2M check. */
+export const RESERVED_JWT_CLAIMS: ReadonlySet<string> = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope"]);
 export const STYTCH_CLAIM_PREFIX = "https://stytch.com/";
 export const MAX_CUSTOM_CLAIMS_BYTES = 4096;
 

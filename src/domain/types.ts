@@ -251,7 +251,7 @@ export interface RecoveryCode {
   consumedAt: EpochMs | null;
 }
 
-export type SecurityEventKind = "authentication" | "exchange" | "step_up" | "revocation" | "discovery";
+export type SecurityEventKind = "authentication" | "exchange" | "step_up" | "revocation" | "discovery" | "m2m_token";
 export type SecurityEventOutcome = "session" | "intermediate_session" | "revoked" | "listed" | "refused";
 
 /** One line of the audit trail. Never holds a secret: session ids are hashed, tokens never appear. */

@@ -34,6 +34,7 @@ import { emailOtpRoutes } from "./routes/email-otps.js";
 import { magicLinkRoutes } from "./routes/magic-links.js";
 import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
+import { m2mRoutes } from "./routes/m2m.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
 export interface HttpOptions {
@@ -305,6 +306,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // merge point: sdk (issue 17)
     // end: sdk
     // merge point: m2m (issue 18)
+    ...m2mRoutes(services, options.rateLimitScale ?? 1),
     // end: m2m
     // merge point: surface (issue 19)
     // end: surface
@@ -318,10 +320,13 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     app.route({
       method: route.method,
       url: route.url,
-      handler: async (request, reply) => {
-        let project: Project | undefined;
+      // Before the body is parsed, so a malformed body is answered in the route's own error shape too.
+      onRequest: async (request) => {
         request.tesseraAudit = route.audit ?? null;
         request.tesseraErrorReply = route.errorReply ?? null;
+      },
+      handler: async (request, reply) => {
+        let project: Project | undefined;
         const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
         if (request.body !== undefined) {
           const encoding = contentType.startsWith("application/x-www-form-urlencoded") ? "form" : contentType.startsWith("application/scim+json") ? "scim" : null;

@@ -62,6 +62,8 @@ export interface Services {
   // merge point: sdk (issue 17)
   // end: sdk
   // merge point: m2m (issue 18)
+  m2mClients: import("./m2m/clients.js").M2mClientService;
+  m2mTokens: import("./m2m/tokens.js").M2mTokenService;
   // end: m2m
   // merge point: surface (issue 19)
   // end: surface

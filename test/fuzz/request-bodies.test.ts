@@ -21,8 +21,11 @@ interface Operation {
 
 const schemas = loadSchemas();
 
-/** Checks one response: < 500, a JSON object, and if an error, Stytch's shape. */
-function checkResponse(result: { status: number; text: string }, label: string): void {
+/** Endpoints whose errors are OAuth 2.0-shaped (`error`, `error_description`) instead of Stytch's. */
+const OAUTH2_ERROR_PATHS = /\/oauth2\/token$/;
+
+/** Checks one response: < 500, a JSON object, and if an error, Stytch's shape (or OAuth 2.0's where the endpoint speaks it). */
+function checkResponse(result: { status: number; text: string }, label: string, path = ""): void {
   if (result.status >= 500) fuzzTally.serverErrors++;
   assert.ok(result.status < 500, `${label}: HTTP ${result.status}: ${result.text.slice(0, 300)}`);
   const body = JSON.parse(result.text) as unknown;
@@ -31,8 +34,9 @@ function checkResponse(result: { status: number; text: string }, label: string):
   assert.equal(record.status_code, result.status, `${label}: status_code`);
   assert.equal(typeof record.request_id, "string", `${label}: request_id`);
   if (result.status >= 400) {
-    for (const field of ["error_type", "error_message", "error_url"]) assert.equal(typeof record[field], "string", `${label}: ${field}`);
-    assert.equal("error" in record, false, `${label}: OAuth-style error key`);
+    const oauth = OAUTH2_ERROR_PATHS.test(path);
+    for (const field of oauth ? ["error", "error_description"] : ["error_type", "error_message", "error_url"]) assert.equal(typeof record[field], "string", `${label}: ${field}`);
+    assert.equal(oauth ? "error_type" in record : "error" in record, false, `${label}: ${oauth ? "Stytch" : "OAuth"}-style error key`);
     assert.doesNotMatch(result.text, /\n\s+at |SQLITE|node_modules|TypeError|RangeError/, `${label}: leaks internals`);
   }
 }
@@ -153,13 +157,38 @@ describe(`fuzz: request bodies (seed ${FUZZ_SEED}, ${FUZZ_RUNS} runs per propert
     }
   });
 
+  it("finds the M2M client and token endpoints in /openapi.json", () => {
+    const paths = operations.map((operation) => operation.path);
+    for (const expected of ["/v1/m2m/clients", "/v1/m2m/clients/search", `/v1/public/${w.h.project.projectId}/oauth2/token`]) {
+      assert.ok(paths.includes(expected), `${expected} is not in /openapi.json`);
+    }
+  });
+
+  it("form-encoded token requests of any fields and values: never 5xx, always an OAuth 2.0-shaped answer", async () => {
+    fuzzTally.properties++;
+    const path = `/v1/public/${w.h.project.projectId}/oauth2/token`;
+    const names = fc.oneof(fc.constantFrom("grant_type", "client_id", "client_secret", "scope", "__proto__", "constructor"), fc.string({ maxLength: 8 }));
+    const values = fc.oneof(fc.constantFrom("client_credentials", "password", "", "%00", "m2m-client-test-x", "read:users"), fc.string({ unit: "binary", maxLength: 40 }));
+    const raw = fc.oneof(
+      fc.array(fc.tuple(names, values), { maxLength: 6 }).map((pairs) => new URLSearchParams(pairs).toString()),
+      fc.string({ unit: "binary", maxLength: 120 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(raw, async (text) => {
+        fuzzTally.runs++;
+        checkResponse(await send(w.target, "POST", path, text, { "content-type": "application/x-www-form-urlencoded" }), `form ${JSON.stringify(text).slice(0, 200)}`, path);
+      }),
+      fuzzParameters(),
+    );
+  });
+
   it("schema-shaped bodies with values of any type: never 5xx, always a JSON object", async () => {
     for (const operation of operations) {
       fuzzTally.properties++;
       await fc.assert(
         fc.asyncProperty(bodyArbitrary(w, operation.schemaId), async (body) => {
           fuzzTally.runs++;
-          checkResponse(await send(w.target, operation.method, operation.path, body), `${operation.method} ${operation.path} ${JSON.stringify(body).slice(0, 200)}`);
+          checkResponse(await send(w.target, operation.method, operation.path, body), `${operation.method} ${operation.path} ${JSON.stringify(body).slice(0, 200)}`, operation.path);
         }),
         fuzzParameters(),
       );
@@ -176,7 +205,7 @@ describe(`fuzz: request bodies (seed ${FUZZ_SEED}, ${FUZZ_RUNS} runs per propert
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...operations), raw, async (operation, text) => {
         fuzzTally.runs++;
-        checkResponse(await send(w.target, operation.method, operation.path, text), `${operation.method} ${operation.path} ${JSON.stringify(text).slice(0, 200)}`);
+        checkResponse(await send(w.target, operation.method, operation.path, text), `${operation.method} ${operation.path} ${JSON.stringify(text).slice(0, 200)}`, operation.path);
       }),
       fuzzParameters(),
     );

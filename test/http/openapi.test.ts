@@ -22,7 +22,7 @@ const EXPECTED_OPERATIONS = [
   "get /readyz",
 ];
 
-const PUBLIC_OPERATIONS = new Set(["get /v1/b2b/sessions/jwks/{project_id}", "get /healthz", "get /readyz"]);
+const PUBLIC_OPERATIONS = new Set(["get /v1/b2b/sessions/jwks/{project_id}", "get /healthz", "get /readyz", "post /v1/public/{project_id}/oauth2/token"]);
 
 /** Resolves a local `#/…` JSON pointer in `document`, or undefined. */
 function resolvePointer(document: unknown, ref: string): unknown {

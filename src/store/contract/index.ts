@@ -19,6 +19,7 @@ import { organizationsContract } from "./organizations.js";
 import { projectsAndKeysContract } from "./projects-and-keys.js";
 import { sessionsContract } from "./sessions.js";
 import { sqlExecutorContract } from "./sql-executor.js";
+import { m2mClientsContract } from "./m2m-clients.js";
 
 export type { StoreContractOptions, StoreFactory, StoreHandle } from "./harness.js";
 
@@ -35,5 +36,6 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     concurrencyContract(makeStore);
     authenticationConcurrencyContract(makeStore);
     sqlExecutorContract(makeStore);
+    m2mClientsContract(makeStore);
   });
 }

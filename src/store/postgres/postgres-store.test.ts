@@ -162,14 +162,14 @@ if (!databaseUrl) {
       assert.deepEqual(
         tables.rows.map((row) => row.table_name),
         [
-          "failure_counters", "instance_secrets", "intermediate_sessions", "member_devices", "member_ip_addresses", "member_passwords",
+          "failure_counters", "instance_secrets", "intermediate_sessions", "m2m_client_scopes", "m2m_clients", "member_devices", "member_ip_addresses", "member_passwords",
           "members", "one_time_secrets", "organizations", "outbox_messages", "projects", "rate_limits", "recovery_codes",
           "schema_migrations", "security_events", "sessions", "signing_keys", "totp_registrations",
         ],
       );
       await store.migrate();
       const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.rows, [1, 2, 3, 4, 5, 6].map((version) => ({ version })));
+      assert.deepEqual(versions.rows, [1, 2, 3, 4, 5, 6, 8].map((version) => ({ version })));
     });
 
     it("stores in different schemas of one database do not see each other", async () => {
