@@ -41,6 +41,9 @@ import { SmtpEmailSender } from "./delivery/smtp-sender.js";
 import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
 import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
+import { ConfigFileApplier } from "./services/configuration/config-file.js";
+import { ProjectSettingsService } from "./services/configuration/project-settings.js";
+import { RedirectUrlService } from "./services/configuration/redirect-urls.js";
 
 export interface App {
   services: Services;
@@ -132,6 +135,9 @@ export function buildServices(
   const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
   // merge point: config (issue 13)
+  const projectSettings = new ProjectSettingsService(context, instanceKeys);
+  const redirectUrls = new RedirectUrlService(projectSettings, { urls: loginSettings.redirectUrls, defaultUrl: loginSettings.defaultRedirectUrl });
+  const configFile = new ConfigFileApplier(context, projects, projectSettings);
   // end: config
   // merge point: sso (issue 15)
   // end: sso
@@ -174,6 +180,9 @@ export function buildServices(
     ...mfaServices,
     ...logins,
     // merge point: config (issue 13)
+    projectSettings,
+    redirectUrls,
+    configFile,
     // end: config
     // merge point: sso (issue 15)
     // end: sso
@@ -216,6 +225,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings, {
     publicUrl: config.publicUrl,
   });
+  // The configuration file is applied at every start, before the first request is served.
+  if (config.configFile !== undefined) {
+    try {
+      await services.configFile.applyFile(config.configFile);
+    } catch (error) {
+      if (!overrides.store) await store.close().catch(() => {});
+      throw error;
+    }
+  }
   const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);

@@ -220,6 +220,7 @@ export const ERROR_CATALOGUE = {
   invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
   // ---- end of logins block ----
   // merge point: config (issue 13)
+  public_token_not_found: { status: 401, message: "The public token is unknown or was deleted." },
   // end: config
   // merge point: sso (issue 15)
   // end: sso

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { emailDomain } from "../domain/email-provisioning.js";
+import { parseRedirectUrl } from "../domain/redirect-urls.js";
 import { IMPLICIT_MEMBER_ROLE, type Member, type MemberStatus, type Organization, type Project } from "../domain/types.js";
 import { newStytchId } from "../crypto/random.js";
 import { digestsEqual, sha256 } from "../crypto/token-hash.js";
@@ -40,14 +41,7 @@ export const DEFAULT_LOGIN_SETTINGS: LoginSettings = {
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-function parseHttpUrl(value: string): URL | null {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "" ? url : null;
-  } catch {
-    return null;
-  }
-}
+const parseHttpUrl = parseRedirectUrl;
 
 /** `scheme://host[:port]/path`, the part of a URL the allow-list compares. */
 function comparable(url: URL): string {
