@@ -44,6 +44,7 @@ import type { Store } from "./store/store.js";
 import { ConfigFileApplier } from "./services/configuration/config-file.js";
 import { ProjectSettingsService } from "./services/configuration/project-settings.js";
 import { RedirectUrlService } from "./services/configuration/redirect-urls.js";
+import { RbacPolicyService } from "./services/configuration/rbac-policies.js";
 
 export interface App {
   services: Services;
@@ -138,6 +139,9 @@ export function buildServices(
   const projectSettings = new ProjectSettingsService(context, instanceKeys);
   const redirectUrls = new RedirectUrlService(projectSettings, { urls: loginSettings.redirectUrls, defaultUrl: loginSettings.defaultRedirectUrl });
   const configFile = new ConfigFileApplier(context, projects, projectSettings);
+  const rbacPolicies = new RbacPolicyService(context, projectSettings);
+  authorization.policies = rbacPolicies;
+  members.roleIdCheck = (project, organizationId, roleIds) => rbacPolicies.checkRoleIds(project, organizationId, roleIds);
   // end: config
   // merge point: sso (issue 15)
   // end: sso
@@ -183,6 +187,7 @@ export function buildServices(
     projectSettings,
     redirectUrls,
     configFile,
+    rbacPolicies,
     // end: config
     // merge point: sso (issue 15)
     // end: sso

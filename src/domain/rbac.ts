@@ -108,7 +108,10 @@ export function customPolicyProblems(custom: RbacPolicy, path: string): string[]
   return problems;
 }
 
-/** Organization roles may not reuse a project role's id, nor grant on resources the project lacks. */
+/**
+ * Organization roles may not reuse a project role's id, nor grant on resources or actions the
+ * project's policy lacks (they may grant on `stytch.*` resources, like project roles).
+ */
 export function organizationRoleProblems(projectPolicy: RbacPolicy, roles: PolicyRole[], path: string): string[] {
   const projectRoleIds = new Set(projectPolicy.roles.map((role) => role.role_id));
   const problems = customPolicyProblems(

@@ -28,6 +28,7 @@ import type { PasswordService } from "./passwords.js";
 import type { ConfigFileApplier } from "./configuration/config-file.js";
 import type { ProjectSettingsService } from "./configuration/project-settings.js";
 import type { RedirectUrlService } from "./configuration/redirect-urls.js";
+import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 
 export interface Services {
   context: ServiceContext;
@@ -60,6 +61,7 @@ export interface Services {
   projectSettings: ProjectSettingsService;
   redirectUrls: RedirectUrlService;
   configFile: ConfigFileApplier;
+  rbacPolicies: RbacPolicyService;
   // end: config
   // merge point: sso (issue 15)
   // end: sso
