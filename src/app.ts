@@ -161,8 +161,7 @@ export function buildServices(
   // ---- Logins (issue 3) ----
   const logins = buildLoginServices(
     context,
-    { organizations, members, sessions, authentication, outbox, instanceKeys, discovery },
-    loginSettings,
+    { organizations, members, sessions, authentication, outbox, instanceKeys, discovery, redirectUrls },
   );
   return {
     context,

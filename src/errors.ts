@@ -184,7 +184,7 @@ export const ERROR_CATALOGUE = {
   invalid_discovery_redirect_url: { status: 400, message: "discovery_redirect_url is not a valid http(s) URL." },
   no_match_for_provided_magic_link_url: {
     status: 400,
-    message: "The redirect URL is not on this project's allow-list (TESSERA_REDIRECT_URLS).",
+    message: "The redirect URL is not on this project's redirect URL list for this type (or TESSERA_REDIRECT_URLS for projects without one).",
   },
   email_jit_provisioning_not_allowed: {
     status: 400,

@@ -9,7 +9,7 @@ import type { ProjectSettingsService } from "./project-settings.js";
 
 export class RedirectUrlService {
   constructor(
-    private readonly settings: ProjectSettingsService,
+    private readonly settings: Pick<ProjectSettingsService, "get">,
     private readonly fallback: FallbackRedirectUrls,
   ) {}
 
