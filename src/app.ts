@@ -45,6 +45,10 @@ import { M2mClientSecrets } from "./services/m2m/client-secrets.js";
 import { M2mClientService } from "./services/m2m/clients.js";
 import { M2mTokenService } from "./services/m2m/tokens.js";
 import { SqlM2mClientStore } from "./store/m2m-clients.js";
+import { ConfigFileApplier } from "./services/configuration/config-file.js";
+import { ProjectSettingsService } from "./services/configuration/project-settings.js";
+import { RedirectUrlService } from "./services/configuration/redirect-urls.js";
+import { RbacPolicyService } from "./services/configuration/rbac-policies.js";
 
 export interface App {
   services: Services;
@@ -136,6 +140,12 @@ export function buildServices(
   const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
   // merge point: config (issue 13)
+  const projectSettings = new ProjectSettingsService(context, instanceKeys);
+  const redirectUrls = new RedirectUrlService(projectSettings, { urls: loginSettings.redirectUrls, defaultUrl: loginSettings.defaultRedirectUrl });
+  const configFile = new ConfigFileApplier(context, projects, projectSettings);
+  const rbacPolicies = new RbacPolicyService(context, projectSettings);
+  authorization.policies = rbacPolicies;
+  members.roleIdCheck = (project, organizationId, roleIds) => rbacPolicies.checkRoleIds(project, organizationId, roleIds);
   // end: config
   // merge point: sso (issue 15)
   // end: sso
@@ -159,8 +169,7 @@ export function buildServices(
   // ---- Logins (issue 3) ----
   const logins = buildLoginServices(
     context,
-    { organizations, members, sessions, authentication, outbox, instanceKeys, discovery },
-    loginSettings,
+    { organizations, members, sessions, authentication, outbox, instanceKeys, discovery, redirectUrls },
   );
   return {
     context,
@@ -182,6 +191,10 @@ export function buildServices(
     ...mfaServices,
     ...logins,
     // merge point: config (issue 13)
+    projectSettings,
+    redirectUrls,
+    configFile,
+    rbacPolicies,
     // end: config
     // merge point: sso (issue 15)
     // end: sso
@@ -226,6 +239,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const services = buildServices(store, clock, random, senders, logger || undefined, fingerprintLookup, eventWebhook, loginSettings, {
     publicUrl: config.publicUrl,
   });
+  // The configuration file is applied at every start, before the first request is served.
+  if (config.configFile !== undefined) {
+    try {
+      await services.configFile.applyFile(config.configFile);
+    } catch (error) {
+      if (!overrides.store) await store.close().catch(() => {});
+      throw error;
+    }
+  }
   const http = buildHttpServer({ services, random, logger, trustedProxies: config.trustedProxies, rateLimitScale: config.rateLimitScale });
   const pollMs = overrides.deliveryPollMs ?? 1000;
   if (pollMs > 0) services.delivery.start(pollMs);

@@ -44,6 +44,8 @@ export interface Config {
   redirectUrls: string[];
   /** Where links point when the request names no redirect URL. */
   defaultRedirectUrl: string;
+  /** TESSERA_CONFIG: the configuration file applied at every start (docs/configuration.md). */
+  configFile?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +112,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailFrom: env.EMAIL_FROM || "Tessera <no-reply@localhost>",
     redirectUrls,
     defaultRedirectUrl,
+    configFile: env.TESSERA_CONFIG || undefined,
   });
 }
 

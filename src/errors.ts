@@ -184,7 +184,7 @@ export const ERROR_CATALOGUE = {
   invalid_discovery_redirect_url: { status: 400, message: "discovery_redirect_url is not a valid http(s) URL." },
   no_match_for_provided_magic_link_url: {
     status: 400,
-    message: "The redirect URL is not on this project's allow-list (TESSERA_REDIRECT_URLS).",
+    message: "The redirect URL is not on this project's redirect URL list for this type (or TESSERA_REDIRECT_URLS for projects without one).",
   },
   email_jit_provisioning_not_allowed: {
     status: 400,
@@ -220,6 +220,14 @@ export const ERROR_CATALOGUE = {
   invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
   // ---- end of logins block ----
   // merge point: config (issue 13)
+  public_token_not_found: { status: 401, message: "The public token is unknown or was deleted." },
+  invalid_rbac_role_id: { status: 400, message: "A role id is not defined by the RBAC policy." },
+  invalid_rbac_custom_role: { status: 400, message: "An organization custom role is not valid." },
+  no_default_login_redirect_url_set: { status: 400, message: "No login_redirect_url was given and the project has no default login redirect URL." },
+  no_default_signup_redirect_url_set: { status: 400, message: "No signup_redirect_url was given and the project has no default signup redirect URL." },
+  no_default_invite_redirect_url_set: { status: 400, message: "No invite_redirect_url was given and the project has no default invite redirect URL." },
+  no_default_discovery_redirect_url_set: { status: 400, message: "No discovery_redirect_url was given and the project has no default discovery redirect URL." },
+  no_password_reset_redirect_url: { status: 400, message: "No reset_password_redirect_url was given and the project has no default reset-password redirect URL." },
   // end: config
   // merge point: sso (issue 15)
   // end: sso

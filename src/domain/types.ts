@@ -148,9 +148,15 @@ export interface SigningKey {
 export const IMPLICIT_MEMBER_ROLE = "stytch_member";
 export const ADMIN_ROLE = "stytch_admin";
 
-/** A member's role ids as a session carries them: the implicit member role first. */
-export function sessionRolesOf(member: Member): string[] {
-  return [IMPLICIT_MEMBER_ROLE, ...member.roleIds.filter((role) => role !== IMPLICIT_MEMBER_ROLE)];
+/**
+ * A member's role ids as a session carries them: the implicit member role first, then the
+ * explicit ones, then those the organization grants to the member's email domain
+ * (`rbac_email_implicit_role_assignments`).
+ */
+export function sessionRolesOf(member: Member, emailAssignments: EmailImplicitRoleAssignment[] = []): string[] {
+  const domain = member.emailAddress.slice(member.emailAddress.lastIndexOf("@") + 1).toLowerCase();
+  const implied = emailAssignments.filter((assignment) => assignment.domain.toLowerCase() === domain).map((assignment) => assignment.role_id);
+  return [...new Set([IMPLICIT_MEMBER_ROLE, ...member.roleIds, ...implied])];
 }
 
 /**

@@ -11,6 +11,7 @@ import { AppError } from "../errors.js";
 import type { ServiceContext } from "./context.js";
 import type { OrganizationService } from "./organizations.js";
 import type { SessionCredential, SessionService } from "./sessions.js";
+import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 
 export interface AuthorizationCheck {
   organization_id: string;
@@ -24,6 +25,9 @@ export interface Verdict {
 }
 
 export class AuthorizationService {
+  /** The project and organization policies; unset: Stytch's built-in roles only. */
+  policies: RbacPolicyService | null = null;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly sessions: SessionService,
@@ -40,10 +44,12 @@ export class AuthorizationService {
     if (organization.organizationId !== session.organizationId) throw new AppError("session_authorization_tenancy_error");
     const member = await this.ctx.store.findMemberById(project.projectId, session.memberId);
     if (!member) throw new AppError("session_not_found");
-    const roles = sessionRolesOf(member);
-    let granting = grantingRoles(roles, check.resource_id, check.action);
+    const roles = sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments);
+    const policy = this.policies ? await this.policies.projectPolicy(project.projectId) : undefined;
+    const organizationRoles = this.policies ? await this.policies.organizationRoles(project.projectId, organization.organizationId) : [];
+    let granting = grantingRoles(roles, check.resource_id, check.action, policy, organizationRoles);
     if (granting.length === 0 && selfMemberId === member.memberId && check.resource_id === "stytch.member") {
-      granting = grantingRoles(roles, "stytch.self", check.action);
+      granting = grantingRoles(roles, "stytch.self", check.action, policy, organizationRoles);
     }
     if (granting.length === 0) throw new AppError("session_authorization_error");
     return { authorized: true, granting_roles: granting };

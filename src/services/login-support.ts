@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { emailDomain } from "../domain/email-provisioning.js";
+import { parseRedirectUrl, type RedirectUrlType } from "../domain/redirect-urls.js";
+import type { RedirectUrlService } from "./configuration/redirect-urls.js";
 import { IMPLICIT_MEMBER_ROLE, type Member, type MemberStatus, type Organization, type Project } from "../domain/types.js";
 import { newStytchId } from "../crypto/random.js";
 import { digestsEqual, sha256 } from "../crypto/token-hash.js";
@@ -38,47 +40,25 @@ export const DEFAULT_LOGIN_SETTINGS: LoginSettings = {
 // Redirect URLs
 // ---------------------------------------------------------------------------------------------
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** The Stytch error of a request that names no redirect URL where the project has no default of that type. */
+const NO_DEFAULT_ERROR: Record<RedirectUrlType, ErrorType> = {
+  login: "no_default_login_redirect_url_set",
+  signup: "no_default_signup_redirect_url_set",
+  invite: "no_default_invite_redirect_url_set",
+  reset_password: "no_password_reset_redirect_url",
+  discovery: "no_default_discovery_redirect_url_set",
+};
 
-function parseHttpUrl(value: string): URL | null {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "" ? url : null;
-  } catch {
-    return null;
-  }
-}
-
-/** `scheme://host[:port]/path`, the part of a URL the allow-list compares. */
-function comparable(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
-}
-
+/** The redirect URL of a login email, per type (rules: domain/redirect-urls.ts), as the flows' Stytch errors. */
 export class RedirectPolicy {
-  private readonly allowed: Set<string>;
+  constructor(private readonly urls: Pick<RedirectUrlService, "resolve">) {}
 
-  constructor(private readonly settings: LoginSettings) {
-    this.allowed = new Set(
-      settings.redirectUrls.map((entry) => parseHttpUrl(entry)).filter((url): url is URL => url !== null).map(comparable),
-    );
-  }
-
-  /** Whether `url` may receive tokens for `project`. */
-  isAllowed(project: Project, url: URL): boolean {
-    if (this.allowed.has(comparable(url))) return true;
-    const defaultUrl = parseHttpUrl(this.settings.defaultRedirectUrl);
-    if (defaultUrl && comparable(defaultUrl) === comparable(url)) return true;
-    // Test projects may send links to any local development server.
-    return project.environment === "test" && LOOPBACK_HOSTS.has(url.hostname === "::1" ? "[::1]" : url.hostname);
-  }
-
-  /** The redirect URL to use: the given one if valid and allowed, else the default. */
-  resolve(project: Project, given: string | undefined, invalidType: ErrorType): string {
-    if (given === undefined || given === "") return this.settings.defaultRedirectUrl;
-    const url = parseHttpUrl(given);
-    if (!url) throw new AppError(invalidType);
-    if (!this.isAllowed(project, url)) throw new AppError("no_match_for_provided_magic_link_url");
-    return given;
+  /** The given URL when it is valid and allowed for `type`, else the type's default. */
+  async resolve(project: Project, type: RedirectUrlType, given: string | undefined, invalidType: ErrorType): Promise<string> {
+    if (given !== undefined && given !== "" && !parseRedirectUrl(given)) throw new AppError(invalidType);
+    const resolution = await this.urls.resolve(project, type, given);
+    if (resolution.ok) return resolution.url;
+    throw new AppError(resolution.reason === "no_default" ? NO_DEFAULT_ERROR[type] : "no_match_for_provided_magic_link_url");
   }
 }
 

@@ -4,7 +4,8 @@ import type { ServiceContext } from "./context.js";
 import type { DiscoveryService } from "./discovery.js";
 import { EmailOtpService } from "./email-otps.js";
 import type { InstanceKeys } from "./instance-keys.js";
-import { LoginLimits, RedirectPolicy, type LoginSettings } from "./login-support.js";
+import type { RedirectUrlService } from "./configuration/redirect-urls.js";
+import { LoginLimits, RedirectPolicy } from "./login-support.js";
 import { MagicLinkService } from "./magic-links.js";
 import type { MemberService } from "./members.js";
 import type { OrganizationService } from "./organizations.js";
@@ -29,10 +30,11 @@ export function buildLoginServices(
     instanceKeys: InstanceKeys;
     /** For the discovery email flows, which end in a discovery intermediate session. */
     discovery: DiscoveryService;
+    /** The project's redirect URLs per type, or the installation-wide ones. */
+    redirectUrls: RedirectUrlService;
   },
-  settings: LoginSettings,
 ): LoginServices {
-  const redirects = new RedirectPolicy(settings);
+  const redirects = new RedirectPolicy(base.redirectUrls);
   const limits = new LoginLimits(context);
   return {
     magicLinks: new MagicLinkService(context, { ...base, redirects, limits }),

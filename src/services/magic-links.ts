@@ -192,8 +192,8 @@ export class MagicLinkService {
     if (!decision.ok) throw new AppError(decision.errorType);
     const redirectUrl =
       decision.kind === "login"
-        ? this.deps.redirects.resolve(project, request.login_redirect_url, "invalid_login_redirect_url")
-        : this.deps.redirects.resolve(project, request.signup_redirect_url, "invalid_signup_redirect_url");
+        ? await this.deps.redirects.resolve(project, "login", request.login_redirect_url, "invalid_login_redirect_url")
+        : await this.deps.redirects.resolve(project, "signup", request.signup_redirect_url, "invalid_signup_redirect_url");
     const expirationMinutes =
       (decision.kind === "login" ? request.login_expiration_minutes : request.signup_expiration_minutes) ?? DEFAULT_LINK_EXPIRATION_MINUTES;
     await this.deps.limits.emailSend(project, emailAddress);
@@ -226,7 +226,7 @@ export class MagicLinkService {
     const existing = await this.ctx.store.findMemberByEmail(project.projectId, organization.organizationId, emailAddress);
     const decision = decideInvite(organization.settings, existing, emailAddress);
     if (!decision.ok) throw new AppError(decision.errorType);
-    const redirectUrl = this.deps.redirects.resolve(project, request.invite_redirect_url, "invalid_invite_redirect_url");
+    const redirectUrl = await this.deps.redirects.resolve(project, "invite", request.invite_redirect_url, "invalid_invite_redirect_url");
     await this.deps.limits.emailSend(project, emailAddress);
 
     const now = this.ctx.clock.now();
@@ -305,7 +305,7 @@ export class MagicLinkService {
   async discoverySend(project: Project, request: DiscoverySendRequest): Promise<void> {
     const emailAddress = requireEmail(request.email_address);
     const locale = requireLocale(request.locale);
-    const redirectUrl = this.deps.redirects.resolve(project, request.discovery_redirect_url, "invalid_discovery_redirect_url");
+    const redirectUrl = await this.deps.redirects.resolve(project, "discovery", request.discovery_redirect_url, "invalid_discovery_redirect_url");
     const expirationMinutes = request.discovery_expiration_minutes ?? DEFAULT_LINK_EXPIRATION_MINUTES;
     await this.deps.limits.emailSend(project, emailAddress);
 

@@ -60,6 +60,9 @@ function explicitRoles(roles: string[]): string[] {
 }
 
 export class MemberService {
+  /** Refuses role ids the RBAC policy does not define; unset: any well-formed id is taken. */
+  roleIdCheck: ((project: Project, organizationId: string, roleIds: string[]) => Promise<void>) | null = null;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly organizations: OrganizationService,
@@ -68,6 +71,7 @@ export class MemberService {
   async create(project: Project, organizationRef: string, input: MemberInput & { email_address: string }): Promise<{ member: Member; organization: Organization }> {
     checkInput(input);
     const organization = await this.organizations.get(project, organizationRef);
+    if (input.roles) await this.roleIdCheck?.(project, organization.organizationId, explicitRoles(input.roles));
     const now = this.ctx.clock.now();
     const member: Member = {
       projectId: project.projectId,
@@ -117,6 +121,7 @@ export class MemberService {
     checkInput(input);
     const organization = await this.organizations.get(project, organizationRef);
     const current = await this.get(project, organization, memberRef);
+    if (input.roles) await this.roleIdCheck?.(project, organization.organizationId, explicitRoles(input.roles));
     const emailChanges = input.email_address !== undefined && input.email_address.toLowerCase() !== current.emailAddress.toLowerCase();
     const phoneChanges = input.mfa_phone_number !== undefined && input.mfa_phone_number !== current.mfaPhoneNumber;
     const updated: Member = {

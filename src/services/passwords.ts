@@ -226,7 +226,7 @@ export class PasswordService {
     const organization = await this.deps.organizations.get(project, request.organization_id);
     const emailAddress = requireEmail(request.email_address);
     const locale = requireLocale(request.locale);
-    const redirectUrl = this.deps.redirects.resolve(project, request.reset_password_redirect_url, "invalid_password_reset_redirect_url");
+    const redirectUrl = await this.deps.redirects.resolve(project, "reset_password", request.reset_password_redirect_url, "invalid_password_reset_redirect_url");
     const member = await this.ctx.store.findMemberByEmail(project.projectId, organization.organizationId, emailAddress);
     if (!member) throw new AppError("member_not_found");
     await this.deps.limits.emailSend(project, emailAddress);

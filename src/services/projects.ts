@@ -3,14 +3,16 @@
  * returned once at creation and stored only as SHA-256 digests.
  */
 import type { Environment, Project } from "../domain/types.js";
-import { newProjectSecret, newStytchId } from "../crypto/random.js";
+import { newProjectSecret, newStytchId, uuidV4 } from "../crypto/random.js";
 import { digestsEqual, sha256 } from "../crypto/token-hash.js";
 import { AppError } from "../errors.js";
+import { SqlProjectConfigurationStore, type PublicTokenSource, type StoredPublicToken } from "../store/project-configuration.js";
 import { StoreConflict } from "../store/store.js";
 import type { ServiceContext } from "./context.js";
 import type { KeyService } from "./keys.js";
 
 const PROJECT_ID_PATTERN = /^project-(test|live)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const PUBLIC_TOKEN_PATTERN = /^public-token-(test|live)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedProject {
   project: Project;
@@ -32,6 +34,49 @@ export class ProjectService {
     // Before any step commits: what the response needs after the commit (its signing key) is at hand.
     await this.keys.prepare(projectId);
     return project;
+  }
+
+  /**
+   * The project of a live public token (the frontend SDKs' credential). Public tokens are public by
+   * design (they ship in browser code), so they are stored as they are; deleting one refuses it at once.
+   */
+  async authenticatePublicToken(publicToken: string): Promise<Project> {
+    const token = PUBLIC_TOKEN_PATTERN.test(publicToken) ? await this.configuration().findPublicToken(publicToken) : null;
+    const project = token ? await this.ctx.store.findProject(token.projectId) : null;
+    if (!project) throw new AppError("public_token_not_found");
+    return project;
+  }
+
+  /** A new public token of the project's environment. */
+  async createPublicToken(projectId: string): Promise<{ publicToken: string }> {
+    const project = await this.ctx.store.findProject(projectId);
+    if (!project) throw new AppError("project_not_found");
+    const publicToken = `public-token-${project.environment}-${uuidV4(this.ctx.random)}`;
+    await this.addPublicToken(project, publicToken, "api");
+    return { publicToken };
+  }
+
+  /** Registers a given public token (from the config file); refused when another project has it. */
+  async addPublicToken(project: Project, publicToken: string, source: PublicTokenSource): Promise<void> {
+    const match = PUBLIC_TOKEN_PATTERN.exec(publicToken);
+    if (!match || match[1] !== project.environment) {
+      throw new TypeError(`public token "${publicToken}" must look like public-token-${project.environment}-<uuid>`);
+    }
+    const inserted = await this.configuration().insertPublicToken({ publicToken, projectId: project.projectId, source, createdAt: this.ctx.clock.now() });
+    if (!inserted) throw new TypeError(`public token "${publicToken}" belongs to another project`);
+  }
+
+  async listPublicTokens(projectId: string): Promise<StoredPublicToken[]> {
+    return this.configuration().listPublicTokens(projectId);
+  }
+
+  /** false when the project has no such token. */
+  async deletePublicToken(projectId: string, publicToken: string): Promise<boolean> {
+    return this.configuration().deletePublicToken(projectId, publicToken);
+  }
+
+  private configuration(): SqlProjectConfigurationStore {
+    return new SqlProjectConfigurationStore(this.ctx.store.sqlExecutor());
   }
 
   async find(projectId: string): Promise<Project | null> {

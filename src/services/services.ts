@@ -25,6 +25,10 @@ import type { TotpService } from "./totp.js";
 import type { EmailOtpService } from "./email-otps.js";
 import type { MagicLinkService } from "./magic-links.js";
 import type { PasswordService } from "./passwords.js";
+import type { ConfigFileApplier } from "./configuration/config-file.js";
+import type { ProjectSettingsService } from "./configuration/project-settings.js";
+import type { RedirectUrlService } from "./configuration/redirect-urls.js";
+import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 
 export interface Services {
   context: ServiceContext;
@@ -54,6 +58,10 @@ export interface Services {
   emailOtps: EmailOtpService;
   passwords: PasswordService;
   // merge point: config (issue 13)
+  projectSettings: ProjectSettingsService;
+  redirectUrls: RedirectUrlService;
+  configFile: ConfigFileApplier;
+  rbacPolicies: RbacPolicyService;
   // end: config
   // merge point: sso (issue 15)
   // end: sso

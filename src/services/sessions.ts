@@ -153,7 +153,7 @@ export class SessionService {
       revokedAt: null,
       factors,
       customClaims: options.customClaims,
-      roles: sessionRolesOf(member),
+      roles: sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments),
     };
     const token = newSessionToken(this.ctx.random);
     return { session, token, tokenHash: sha256(token) };
@@ -220,7 +220,7 @@ export class SessionService {
     const organization = await this.organizations.get(project, current.organizationId);
     const member = await this.members.get(project, organization, current.memberId);
     // Roles are the member's as they are now: a role taken away stops counting at the next authenticate.
-    current = withCurrentRoles(current, member);
+    current = withCurrentRoles(current, member, organization);
     return {
       session: current,
       member,
@@ -234,7 +234,7 @@ export class SessionService {
     const organization = await this.organizations.get(project, organizationRef);
     const member = await this.members.get(project, organization, memberRef);
     const live = await this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
-    return live.map((session) => withCurrentRoles(session, member));
+    return live.map((session) => withCurrentRoles(session, member, organization));
   }
 
   /** Revokes by exactly one of session id, token, JWT or member id (all of that member's sessions). */
@@ -262,8 +262,8 @@ export class SessionService {
 }
 
 /** The session with the member's current roles (the stored ones are those it started with). */
-function withCurrentRoles(session: Session, member: Member): Session {
-  const roles = sessionRolesOf(member);
+function withCurrentRoles(session: Session, member: Member, organization: Organization): Session {
+  const roles = sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments);
   return roles.length === session.roles.length && roles.every((role, index) => role === session.roles[index]) ? session : { ...session, roles };
 }
 

@@ -9,7 +9,27 @@ describe("organization members over the official SDK", () => {
   let organization: any;
   before(async () => {
     h = await startHarness();
+    // The roles these tests give members are defined by the project's policy (unknown ones are refused).
+    await h.app.services.projectSettings.update(h.project.projectId, {
+      rbacPolicy: { roles: ["editor", "viewer"].map((role_id) => ({ role_id, description: "", permissions: [] })), resources: [], scopes: [] },
+    });
     organization = await createOrganization(h.client, { organization_external_id: unique("ext") });
+  });
+
+  it("refuses a role id that neither the built-in roles nor the project's policy define (create and update)", async () => {
+    await expectSdkError(
+      h.client.organizations.members.create({ organization_id: organization.organization_id, email_address: `${unique("r")}@example.com`, roles: ["editor", "ghost"] }),
+      400,
+      "invalid_rbac_role_id",
+    );
+    const created = await createMember(h.client, organization.organization_id);
+    await expectSdkError(
+      h.client.organizations.members.update({ organization_id: organization.organization_id, member_id: created.member_id, roles: ["ghost"] }),
+      400,
+      "invalid_rbac_role_id",
+    );
+    const after = await h.client.organizations.members.get({ organization_id: organization.organization_id, member_id: created.member_id });
+    assert.deepEqual(after.member.roles.map((role: { role_id: string }) => role.role_id), ["stytch_member"]);
   });
   after(async () => {
     await h.close();

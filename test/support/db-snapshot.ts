@@ -25,6 +25,9 @@ export const WATCHED_TABLES = [
   "failure_counters",
   "member_devices",
   "member_ip_addresses",
+  "project_settings",
+  "public_tokens",
+  "organization_rbac_roles",
 ] as const;
 
 export interface DbSnapshot {

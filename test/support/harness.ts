@@ -2,7 +2,7 @@
  * @module Test harness: a real server on a real port over a fresh SQLite file, a project, and the
  * official `stytch` SDK pointed at it. The clock is a settable fake so expiry tests need no sleeps.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import stytch from "stytch";
@@ -52,11 +52,32 @@ export function sdkClient(baseUrl: string, projectId: string, secret: string): I
 }
 
 export async function startHarness(
-  options: { clock?: Clock; env?: NodeJS.ProcessEnv; logDestination?: NodeJS.WritableStream } = {},
+  options: {
+    clock?: Clock;
+    env?: NodeJS.ProcessEnv;
+    logDestination?: NodeJS.WritableStream;
+    /**
+     * A configuration file (TESSERA_CONFIG) to start with: written as JSON into the test's
+     * directory and applied before the first request, e.g.
+     * `{projects: [{project_id, secret, public_tokens: [...], redirect_urls: [...], sdk: {...}}]}`.
+     * Settings changed later through `app.services.projectSettings.update` are seen at once.
+     */
+    configFile?: unknown;
+  } = {},
 ): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), "tessera-test-"));
   const databasePath = join(directory, "tessera.db");
-  const config = readConfig({ DATABASE_URL: `sqlite:${databasePath}`, PORT: "0", ...options.env });
+  let configPath: string | undefined;
+  if (options.configFile !== undefined) {
+    configPath = join(directory, "tessera-config.json");
+    writeFileSync(configPath, JSON.stringify(options.configFile));
+  }
+  const config = readConfig({
+    DATABASE_URL: `sqlite:${databasePath}`,
+    PORT: "0",
+    ...(configPath !== undefined ? { TESSERA_CONFIG: configPath } : {}),
+    ...options.env,
+  });
   const app = await createApp(config, {
     ...(options.logDestination ? { logDestination: options.logDestination } : { logging: false }),
     ...(options.clock ? { clock: options.clock } : {}),

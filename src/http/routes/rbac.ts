@@ -1,5 +1,8 @@
-/** @module /v1/b2b/rbac: the project's RBAC policy (Stytch's built-in roles; see domain/rbac.ts). */
-import { BUILT_IN_POLICY } from "../../domain/rbac.js";
+/**
+ * @module /v1/b2b/rbac: the project's RBAC policy (Stytch's built-ins merged with the project's
+ * custom policy) and organizations' own custom roles.
+ */
+import type { PolicyRole } from "../../domain/rbac.js";
 import type { Services } from "../../services/services.js";
 import type { RouteDefinition } from "../route.js";
 
@@ -8,18 +11,30 @@ export function rbacRoutes(services: Services): RouteDefinition[] {
     {
       method: "GET",
       url: "/v1/b2b/rbac/policy",
-      summary: "The project's RBAC policy: the built-in stytch_member and stytch_admin roles",
+      summary: "The project's RBAC policy: the built-in roles and resources with the project's custom ones",
       auth: "project",
-      handler: async () => ({ policy: BUILT_IN_POLICY }),
+      handler: async ({ project }) => ({ policy: await services.rbacPolicies.projectPolicy(project.projectId) }),
     },
     {
       method: "GET",
       url: "/v1/b2b/rbac/organizations/:organization_id",
-      summary: "An organization's own RBAC policy (none: organizations cannot define roles yet)",
+      summary: "An organization's own custom RBAC roles",
       auth: "project",
       handler: async ({ project, params }) => {
-        await services.organizations.get(project, params.organization_id!);
-        return { org_policy: { roles: [] } };
+        const organization = await services.organizations.get(project, params.organization_id!);
+        return { org_policy: { roles: await services.rbacPolicies.organizationRoles(project.projectId, organization.organizationId) } };
+      },
+    },
+    {
+      method: "PUT",
+      url: "/v1/b2b/rbac/organizations/:organization_id",
+      summary: "Replace an organization's own custom RBAC roles (permissions on the project's custom resources)",
+      auth: "project",
+      bodySchema: "rbac-organization-policy.request",
+      handler: async ({ project, params, body }) => {
+        const organization = await services.organizations.get(project, params.organization_id!);
+        const { org_policy } = body as { org_policy: { roles: PolicyRole[] } };
+        return { org_policy: { roles: await services.rbacPolicies.setOrganizationRoles(project, organization.organizationId, org_policy.roles) } };
       },
     },
   ];

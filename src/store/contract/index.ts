@@ -16,6 +16,7 @@ import { lifecycleContract } from "./lifecycle.js";
 import { limitsAndOutboxContract } from "./limits-and-outbox.js";
 import { membersContract } from "./members.js";
 import { organizationsContract } from "./organizations.js";
+import { projectConfigurationContract } from "./project-configuration.js";
 import { projectsAndKeysContract } from "./projects-and-keys.js";
 import { sessionsContract } from "./sessions.js";
 import { sqlExecutorContract } from "./sql-executor.js";
@@ -37,5 +38,6 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     authenticationConcurrencyContract(makeStore);
     sqlExecutorContract(makeStore);
     m2mClientsContract(makeStore);
+    projectConfigurationContract(makeStore);
   });
 }
