@@ -10,6 +10,8 @@ import { ConfigError, readConfig, type Config } from "../config.js";
 import { systemRandom } from "../crypto/random.js";
 import { systemClock } from "../domain/time.js";
 import { securityEventToJson } from "../services/audit.js";
+import { ConfigFileError } from "../services/configuration/config-file.js";
+import { CONFIGURATION_USAGE, runConfigurationCommand } from "./configuration-commands.js";
 
 const USAGE = `Usage:
   tessera serve [--workers N]                    run the API server (HOST, PORT, DATABASE_URL);
@@ -17,7 +19,8 @@ const USAGE = `Usage:
   tessera projects create [--live] [--name N]    create a project; prints {"project_id", "secret"}
   tessera keys rotate [--project ID]             rotate signing keys (all projects by default)
   tessera events [--project ID] [--since ISO] [--limit N]
-                                                 security events, newest first, one JSON object a line`;
+                                                 security events, newest first, one JSON object a line
+${CONFIGURATION_USAGE}`;
 
 /** Ensures the configured project exists, or creates a first test project on an empty database. */
 async function bootstrap(config: Config, services: ReturnType<typeof buildServices>): Promise<void> {
@@ -108,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = readConfig();
+  const configurationCommand = runConfigurationCommand(positionals, { project: values.project }, (work) => withServices(config, work));
+  if (configurationCommand) return configurationCommand;
   switch (command) {
     case "serve": {
       if (cluster.isWorker) {
@@ -173,7 +178,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}\n`);
+    const known = error instanceof ConfigError || error instanceof ConfigFileError;
+    process.stderr.write(`${known ? error.message : error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 1;
   },
 );
