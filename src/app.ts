@@ -41,6 +41,9 @@ import { SmtpEmailSender } from "./delivery/smtp-sender.js";
 import { DEFAULT_LOGIN_SETTINGS, type LoginSettings } from "./services/login-support.js";
 import { buildLoginServices } from "./services/logins.js";
 import type { Store } from "./store/store.js";
+import { ScimConnectionService } from "./services/scim/connections.js";
+import { ScimProvisioningService } from "./services/scim/provisioning.js";
+import { SqlScimStore } from "./store/scim.js";
 
 export interface App {
   services: Services;
@@ -144,6 +147,13 @@ export function buildServices(
   // merge point: surface (issue 19)
   // end: surface
   // merge point: scim (issue 20)
+  const scimStore = new SqlScimStore(store.sqlExecutor());
+  const scimConnections = new ScimConnectionService(context, scimStore, organizations, deployment.publicUrl);
+  const scimProvisioning = new ScimProvisioningService(context, scimStore, organizations, members, audit);
+  // A new role source: the roles a member's SCIM groups grant.
+  sessions.roleSources.push(async (projectId, memberId) =>
+    ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
+  );
   // end: scim
   // merge point: hardening (issue 22)
   // end: hardening
@@ -186,6 +196,8 @@ export function buildServices(
     // merge point: surface (issue 19)
     // end: surface
     // merge point: scim (issue 20)
+    scimConnections,
+    scimProvisioning,
     // end: scim
     // merge point: hardening (issue 22)
     // end: hardening

@@ -40,7 +40,7 @@ export class AuthorizationService {
     if (organization.organizationId !== session.organizationId) throw new AppError("session_authorization_tenancy_error");
     const member = await this.ctx.store.findMemberById(project.projectId, session.memberId);
     if (!member) throw new AppError("session_not_found");
-    const roles = sessionRolesOf(member);
+    const roles = [...sessionRolesOf(member), ...(await this.sessions.sourcedRoles(project.projectId, member.memberId))];
     let granting = grantingRoles(roles, check.resource_id, check.action);
     if (granting.length === 0 && selfMemberId === member.memberId && check.resource_id === "stytch.member") {
       granting = grantingRoles(roles, "stytch.self", check.action);

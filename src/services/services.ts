@@ -25,6 +25,8 @@ import type { TotpService } from "./totp.js";
 import type { EmailOtpService } from "./email-otps.js";
 import type { MagicLinkService } from "./magic-links.js";
 import type { PasswordService } from "./passwords.js";
+import type { ScimConnectionService } from "./scim/connections.js";
+import type { ScimProvisioningService } from "./scim/provisioning.js";
 
 export interface Services {
   context: ServiceContext;
@@ -66,6 +68,8 @@ export interface Services {
   // merge point: surface (issue 19)
   // end: surface
   // merge point: scim (issue 20)
+  scimConnections: ScimConnectionService;
+  scimProvisioning: ScimProvisioningService;
   // end: scim
   // merge point: hardening (issue 22)
   // end: hardening
