@@ -164,12 +164,12 @@ if (!databaseUrl) {
         [
           "failure_counters", "instance_secrets", "intermediate_sessions", "member_devices", "member_ip_addresses", "member_passwords",
           "members", "one_time_secrets", "organizations", "outbox_messages", "projects", "rate_limits", "recovery_codes",
-          "schema_migrations", "security_events", "sessions", "signing_keys", "totp_registrations",
+          "schema_migrations", "scim_connections", "scim_group_members", "scim_groups", "scim_users", "security_events", "sessions", "signing_keys", "totp_registrations",
         ],
       );
       await store.migrate();
       const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.rows, [1, 2, 3, 4, 5, 6].map((version) => ({ version })));
+      assert.deepEqual(versions.rows, [1, 2, 3, 4, 5, 6, 10].map((version) => ({ version })));
     });
 
     it("stores in different schemas of one database do not see each other", async () => {
