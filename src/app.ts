@@ -49,6 +49,9 @@ import { ConfigFileApplier } from "./services/configuration/config-file.js";
 import { ProjectSettingsService } from "./services/configuration/project-settings.js";
 import { RedirectUrlService } from "./services/configuration/redirect-urls.js";
 import { RbacPolicyService } from "./services/configuration/rbac-policies.js";
+import { ScimConnectionService } from "./services/scim/connections.js";
+import { ScimProvisioningService } from "./services/scim/provisioning.js";
+import { SqlScimStore } from "./store/scim.js";
 
 export interface App {
   services: Services;
@@ -162,6 +165,13 @@ export function buildServices(
   // merge point: surface (issue 19)
   // end: surface
   // merge point: scim (issue 20)
+  const scimStore = new SqlScimStore(store.sqlExecutor());
+  const scimConnections = new ScimConnectionService(context, scimStore, organizations, deployment.publicUrl);
+  const scimProvisioning = new ScimProvisioningService(context, scimStore, organizations, members, audit);
+  // A new role source: the roles a member's SCIM groups grant.
+  sessions.roleSources.push(async (projectId, memberId) =>
+    ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
+  );
   // end: scim
   // merge point: hardening (issue 22)
   // end: hardening
@@ -209,6 +219,8 @@ export function buildServices(
     // merge point: surface (issue 19)
     // end: surface
     // merge point: scim (issue 20)
+    scimConnections,
+    scimProvisioning,
     // end: scim
     // merge point: hardening (issue 22)
     // end: hardening

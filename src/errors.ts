@@ -278,6 +278,24 @@ export const ERROR_CATALOGUE = {
   // merge point: surface (issue 19)
   // end: surface
   // merge point: scim (issue 20)
+  active_scim_connection_exists: { status: 400, message: "The organization already has a SCIM connection; it may have only one." },
+  scim_connection_not_found: { status: 404, message: "No SCIM connection with this id exists in the organization." },
+  no_active_scim_connection: { status: 404, message: "The organization has no SCIM connection." },
+  scim_connection_not_rotating_token: { status: 400, message: "The SCIM connection has no token rotation under way." },
+  invalid_scim_identity_provider: {
+    status: 400,
+    message: "identity_provider must be one of generic, okta, microsoft-entra, cyberark, jumpcloud, onelogin, pingfederate or rippling.",
+  },
+  invalid_scim_group_implicit_role_assignments: { status: 400, message: "Every SCIM group implicit role assignment needs a valid role_id and group_id." },
+  // The hosted SCIM 2.0 server's refusals (answered in SCIM's error shape, scimType after the prefix).
+  scim_unauthorized: { status: 401, message: "The bearer token is missing or not valid for this SCIM connection." },
+  scim_not_found: { status: 404, message: "The SCIM resource does not exist." },
+  scim_invalid_syntax: { status: 400, message: "The SCIM request is not valid." },
+  scim_invalid_value: { status: 400, message: "A SCIM attribute has a value that cannot be used." },
+  scim_invalid_filter: { status: 400, message: "The SCIM filter is not valid." },
+  scim_no_target: { status: 400, message: "The PATCH path matches nothing." },
+  scim_mutability: { status: 400, message: "The attribute cannot be changed." },
+  scim_uniqueness: { status: 409, message: "A SCIM resource with this userName already exists." },
   // end: scim
   // merge point: hardening (issue 22)
   // end: hardening

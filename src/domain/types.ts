@@ -257,8 +257,19 @@ export interface RecoveryCode {
   consumedAt: EpochMs | null;
 }
 
-export type SecurityEventKind = "authentication" | "exchange" | "step_up" | "revocation" | "discovery" | "m2m_token";
-export type SecurityEventOutcome = "session" | "intermediate_session" | "revoked" | "listed" | "refused";
+export type SecurityEventKind = "authentication" | "exchange" | "step_up" | "revocation" | "discovery" | "m2m_token" | "scim_provisioning";
+export type SecurityEventOutcome =
+  | "session"
+  | "intermediate_session"
+  | "revoked"
+  | "listed"
+  | "refused"
+  // SCIM provisioning effects
+  | "member_provisioned"
+  | "member_updated"
+  | "member_deprovisioned"
+  | "member_reactivated"
+  | "group_membership_changed";
 
 /** One line of the audit trail. Never holds a secret: session ids are hashed, tokens never appear. */
 export interface SecurityEvent {

@@ -40,7 +40,7 @@ export class RawReply {
 }
 
 export interface RouteDefinition {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   url: string;
   summary: string;
   /** `project`: HTTP Basic project_id:secret. `public`: no credentials (JWKS, health). */

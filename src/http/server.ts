@@ -35,6 +35,8 @@ import { magicLinkRoutes } from "./routes/magic-links.js";
 import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
 import { m2mRoutes } from "./routes/m2m.js";
+import { scimConnectionRoutes } from "./routes/scim-connections.js";
+import { scimServerRoutes } from "./routes/scim-server.js";
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
 export interface HttpOptions {
@@ -311,6 +313,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // merge point: surface (issue 19)
     // end: surface
     // merge point: scim (issue 20)
+    ...scimConnectionRoutes(services),
+    ...scimServerRoutes(services),
     // end: scim
     // merge point: hardening (issue 22)
     // end: hardening

@@ -44,7 +44,10 @@ export class AuthorizationService {
     if (organization.organizationId !== session.organizationId) throw new AppError("session_authorization_tenancy_error");
     const member = await this.ctx.store.findMemberById(project.projectId, session.memberId);
     if (!member) throw new AppError("session_not_found");
-    const roles = sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments);
+    const roles = [
+      ...sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments),
+      ...(await this.sessions.sourcedRoles(project.projectId, member.memberId)),
+    ];
     const policy = this.policies ? await this.policies.projectPolicy(project.projectId) : undefined;
     const organizationRoles = this.policies ? await this.policies.organizationRoles(project.projectId, organization.organizationId) : [];
     let granting = grantingRoles(roles, check.resource_id, check.action, policy, organizationRoles);

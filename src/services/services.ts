@@ -29,6 +29,8 @@ import type { ConfigFileApplier } from "./configuration/config-file.js";
 import type { ProjectSettingsService } from "./configuration/project-settings.js";
 import type { RedirectUrlService } from "./configuration/redirect-urls.js";
 import type { RbacPolicyService } from "./configuration/rbac-policies.js";
+import type { ScimConnectionService } from "./scim/connections.js";
+import type { ScimProvisioningService } from "./scim/provisioning.js";
 
 export interface Services {
   context: ServiceContext;
@@ -76,6 +78,8 @@ export interface Services {
   // merge point: surface (issue 19)
   // end: surface
   // merge point: scim (issue 20)
+  scimConnections: ScimConnectionService;
+  scimProvisioning: ScimProvisioningService;
   // end: scim
   // merge point: hardening (issue 22)
   // end: hardening

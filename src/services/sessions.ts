@@ -63,7 +63,13 @@ function throwForClaims(result: ReturnType<typeof applyCustomClaims>): Record<st
   return result.claims;
 }
 
+/** Roles a member holds from a source other than its own record (SCIM groups), read when roles are computed. */
+export type MemberRoleSource = (projectId: string, memberId: string) => Promise<string[]>;
+
 export class SessionService {
+  /** Extra role sources; each adds role ids after the member's own. */
+  readonly roleSources: MemberRoleSource[] = [];
+
   /** sessionId → the latest JWT this node minted for it; a per-node cache that decides nothing. */
   private readonly recentJwts = new Map<string, { jwt: string; kid: string; expSeconds: number; fingerprint: string }>();
 
@@ -220,7 +226,7 @@ export class SessionService {
     const organization = await this.organizations.get(project, current.organizationId);
     const member = await this.members.get(project, organization, current.memberId);
     // Roles are the member's as they are now: a role taken away stops counting at the next authenticate.
-    current = withCurrentRoles(current, member, organization);
+    current = withCurrentRoles(current, member, organization, await this.sourcedRoles(project.projectId, member.memberId));
     return {
       session: current,
       member,
@@ -234,7 +240,15 @@ export class SessionService {
     const organization = await this.organizations.get(project, organizationRef);
     const member = await this.members.get(project, organization, memberRef);
     const live = await this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
-    return live.map((session) => withCurrentRoles(session, member, organization));
+    const sourced = await this.sourcedRoles(project.projectId, member.memberId);
+    return live.map((session) => withCurrentRoles(session, member, organization, sourced));
+  }
+
+  /** The member's roles from every extra source. */
+  async sourcedRoles(projectId: string, memberId: string): Promise<string[]> {
+    const roles: string[] = [];
+    for (const source of this.roleSources) roles.push(...(await source(projectId, memberId)));
+    return roles;
   }
 
   /** Revokes by exactly one of session id, token, JWT or member id (all of that member's sessions). */
@@ -262,8 +276,9 @@ export class SessionService {
 }
 
 /** The session with the member's current roles (the stored ones are those it started with). */
-function withCurrentRoles(session: Session, member: Member, organization: Organization): Session {
-  const roles = sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments);
+function withCurrentRoles(session: Session, member: Member, organization: Organization, sourced: string[]): Session {
+  const own = sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments);
+  const roles = [...own, ...new Set(sourced.filter((role) => !own.includes(role)))];
   return roles.length === session.roles.length && roles.every((role, index) => role === session.roles[index]) ? session : { ...session, roles };
 }
 

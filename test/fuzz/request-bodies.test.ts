@@ -23,9 +23,26 @@ const schemas = loadSchemas();
 
 /** Endpoints whose errors are OAuth 2.0-shaped (`error`, `error_description`) instead of Stytch's. */
 const OAUTH2_ERROR_PATHS = /\/oauth2\/token$/;
+/** The hosted SCIM server: its answers are SCIM resources and RFC 7644 error objects. */
+const SCIM_SERVER_PATHS = /^\/v1\/b2b\/scim\/[^/]+\/(Users|Groups|ServiceProviderConfig|ResourceTypes|Schemas)/;
+
+/** A SCIM server answer: < 500, a JSON object, and if an error, SCIM's error shape with the status as a string. */
+function checkScimResponse(result: { status: number; text: string }, label: string): void {
+  if (result.status >= 500) fuzzTally.serverErrors++;
+  assert.ok(result.status < 500, `${label}: HTTP ${result.status}: ${result.text.slice(0, 300)}`);
+  if (result.status === 204) return;
+  const body = JSON.parse(result.text) as Record<string, unknown>;
+  assert.ok(typeof body === "object" && body !== null && !Array.isArray(body), `${label}: body is not a JSON object`);
+  if (result.status >= 400) {
+    assert.ok(Array.isArray(body.schemas) && body.schemas.includes("urn:ietf:params:scim:api:messages:2.0:Error"), `${label}: SCIM error schema`);
+    assert.equal(String(body.status), String(result.status), `${label}: SCIM error status`);
+    assert.doesNotMatch(result.text, /\n\s+at |SQLITE|node_modules|TypeError|RangeError/, `${label}: leaks internals`);
+  }
+}
 
 /** Checks one response: < 500, a JSON object, and if an error, Stytch's shape (or OAuth 2.0's where the endpoint speaks it). */
 function checkResponse(result: { status: number; text: string }, label: string, path = ""): void {
+  if (SCIM_SERVER_PATHS.test(path)) return checkScimResponse(result, label);
   if (result.status >= 500) fuzzTally.serverErrors++;
   assert.ok(result.status < 500, `${label}: HTTP ${result.status}: ${result.text.slice(0, 300)}`);
   const body = JSON.parse(result.text) as unknown;

@@ -22,6 +22,7 @@ const EXPECTED_OPERATIONS = [
   "get /readyz",
 ];
 
+const SCIM_SERVER_PATH = /^\w+ \/v1\/b2b\/scim\/\{connection_id\}\//;
 const PUBLIC_OPERATIONS = new Set(["get /v1/b2b/sessions/jwks/{project_id}", "get /healthz", "get /readyz", "post /v1/public/{project_id}/oauth2/token"]);
 
 /** Resolves a local `#/…` JSON pointer in `document`, or undefined. */
@@ -94,7 +95,9 @@ describe("service endpoints", () => {
           for (const parameter of operation.parameters as any[]) {
             if (parameter.in === "path") assert.equal(parameter.required, true, `${label} ${parameter.name}`);
           }
-          assert.deepEqual(operation.security, PUBLIC_OPERATIONS.has(label) ? [] : [{ basicAuth: [] }], `${label} security`);
+          // The hosted SCIM server authenticates by the connection's bearer token, not the project's Basic credentials.
+          const unauthenticatedByProject = PUBLIC_OPERATIONS.has(label) || SCIM_SERVER_PATH.test(label);
+          assert.deepEqual(operation.security, unauthenticatedByProject ? [] : [{ basicAuth: [] }], `${label} security`);
         }
       }
     });
