@@ -142,29 +142,16 @@ export function buildServices(
   const recoveryCodes = new RecoveryCodeService(context, mfa, instanceKeys, authentication);
   const totp = new TotpService(context, mfa, instanceKeys, recoveryCodes, authentication);
   const mfaServices = { mfa, smsOtpFlows, recoveryCodes, totp };
-  // merge point: config (issue 13)
   const projectSettings = new ProjectSettingsService(context, instanceKeys);
   const redirectUrls = new RedirectUrlService(projectSettings, { urls: loginSettings.redirectUrls, defaultUrl: loginSettings.defaultRedirectUrl });
   const configFile = new ConfigFileApplier(context, projects, projectSettings);
   const rbacPolicies = new RbacPolicyService(context, projectSettings);
   authorization.policies = rbacPolicies;
   members.roleIdCheck = (project, organizationId, roleIds) => rbacPolicies.checkRoleIds(project, organizationId, roleIds);
-  // end: config
-  // merge point: sso (issue 15)
-  // end: sso
-  // merge point: oauth (issue 16)
-  // end: oauth
-  // merge point: sdk (issue 17)
-  // end: sdk
-  // merge point: m2m (issue 18)
   const m2mClientStore = new SqlM2mClientStore(store.sqlExecutor());
   const m2mSecrets = new M2mClientSecrets(instanceKeys, random);
   const m2mClients = new M2mClientService(context, m2mClientStore, m2mSecrets);
   const m2mTokens = new M2mTokenService(context, m2mClientStore, m2mSecrets, keys);
-  // end: m2m
-  // merge point: surface (issue 19)
-  // end: surface
-  // merge point: scim (issue 20)
   const scimStore = new SqlScimStore(store.sqlExecutor());
   const scimConnections = new ScimConnectionService(context, scimStore, organizations, deployment.publicUrl);
   const scimProvisioning = new ScimProvisioningService(context, scimStore, organizations, members, audit);
@@ -172,9 +159,6 @@ export function buildServices(
   sessions.roleSources.push(async (projectId, memberId) =>
     ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
   );
-  // end: scim
-  // merge point: hardening (issue 22)
-  // end: hardening
   // --- end MFA ---
   // ---- Logins (issue 3) ----
   const logins = buildLoginServices(
@@ -200,30 +184,14 @@ export function buildServices(
     authorization,
     ...mfaServices,
     ...logins,
-    // merge point: config (issue 13)
     projectSettings,
     redirectUrls,
     configFile,
     rbacPolicies,
-    // end: config
-    // merge point: sso (issue 15)
-    // end: sso
-    // merge point: oauth (issue 16)
-    // end: oauth
-    // merge point: sdk (issue 17)
-    // end: sdk
-    // merge point: m2m (issue 18)
     m2mClients,
     m2mTokens,
-    // end: m2m
-    // merge point: surface (issue 19)
-    // end: surface
-    // merge point: scim (issue 20)
     scimConnections,
     scimProvisioning,
-    // end: scim
-    // merge point: hardening (issue 22)
-    // end: hardening
   };
 }
 

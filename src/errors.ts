@@ -219,7 +219,6 @@ export const ERROR_CATALOGUE = {
   invalid_phpass_hash_format: { status: 400, message: "The phpass hash must be 34 characters of the portable format." },
   invalid_phpass_hash_prefix: { status: 400, message: "The phpass hash must start with $P$ or $H$." },
   // ---- end of logins block ----
-  // merge point: config (issue 13)
   public_token_not_found: { status: 401, message: "The public token is unknown or was deleted." },
   invalid_rbac_role_id: { status: 400, message: "A role id is not defined by the RBAC policy." },
   invalid_rbac_custom_role: { status: 400, message: "An organization custom role is not valid." },
@@ -228,14 +227,6 @@ export const ERROR_CATALOGUE = {
   no_default_invite_redirect_url_set: { status: 400, message: "No invite_redirect_url was given and the project has no default invite redirect URL." },
   no_default_discovery_redirect_url_set: { status: 400, message: "No discovery_redirect_url was given and the project has no default discovery redirect URL." },
   no_password_reset_redirect_url: { status: 400, message: "No reset_password_redirect_url was given and the project has no default reset-password redirect URL." },
-  // end: config
-  // merge point: sso (issue 15)
-  // end: sso
-  // merge point: oauth (issue 16)
-  // end: oauth
-  // merge point: sdk (issue 17)
-  // end: sdk
-  // merge point: m2m (issue 18)
   // M2M clients (docs/m2m.md): management errors in Stytch's shape; the token endpoint answers its
   // four OAuth 2.0 errors (RFC 6749 §5.2) in the OAuth shape through the route's errorReply.
   duplicate_m2m_client_id: { status: 409, message: "An M2M client with this client_id already exists in the project." },
@@ -274,10 +265,6 @@ export const ERROR_CATALOGUE = {
   invalid_scope: { status: 400, message: "A requested scope is not assigned to this client." },
   invalid_request: { status: 400, message: "The token request is malformed." },
   unsupported_grant_type: { status: 400, message: "grant_type must be client_credentials." },
-  // end: m2m
-  // merge point: surface (issue 19)
-  // end: surface
-  // merge point: scim (issue 20)
   active_scim_connection_exists: { status: 400, message: "The organization already has a SCIM connection; it may have only one." },
   scim_connection_not_found: { status: 404, message: "No SCIM connection with this id exists in the organization." },
   no_active_scim_connection: { status: 404, message: "The organization has no SCIM connection." },
@@ -296,9 +283,6 @@ export const ERROR_CATALOGUE = {
   scim_no_target: { status: 400, message: "The PATCH path matches nothing." },
   scim_mutability: { status: 400, message: "The attribute cannot be changed." },
   scim_uniqueness: { status: 409, message: "A SCIM resource with this userName already exists." },
-  // end: scim
-  // merge point: hardening (issue 22)
-  // end: hardening
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorType = keyof typeof ERROR_CATALOGUE;

@@ -299,25 +299,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...magicLinkRoutes(services),
     ...emailOtpRoutes(services),
     ...passwordRoutes(services),
-    // merge point: config (issue 13)
-    // end: config
-    // merge point: sso (issue 15)
-    // end: sso
-    // merge point: oauth (issue 16)
-    // end: oauth
-    // merge point: sdk (issue 17)
-    // end: sdk
-    // merge point: m2m (issue 18)
     ...m2mRoutes(services, options.rateLimitScale ?? 1),
-    // end: m2m
-    // merge point: surface (issue 19)
-    // end: surface
-    // merge point: scim (issue 20)
     ...scimConnectionRoutes(services),
     ...scimServerRoutes(services),
-    // end: scim
-    // merge point: hardening (issue 22)
-    // end: hardening
   ];
 
   for (const route of routes) {

@@ -59,28 +59,12 @@ export interface Services {
   magicLinks: MagicLinkService;
   emailOtps: EmailOtpService;
   passwords: PasswordService;
-  // merge point: config (issue 13)
   projectSettings: ProjectSettingsService;
   redirectUrls: RedirectUrlService;
   configFile: ConfigFileApplier;
   rbacPolicies: RbacPolicyService;
-  // end: config
-  // merge point: sso (issue 15)
-  // end: sso
-  // merge point: oauth (issue 16)
-  // end: oauth
-  // merge point: sdk (issue 17)
-  // end: sdk
-  // merge point: m2m (issue 18)
   m2mClients: import("./m2m/clients.js").M2mClientService;
   m2mTokens: import("./m2m/tokens.js").M2mTokenService;
-  // end: m2m
-  // merge point: surface (issue 19)
-  // end: surface
-  // merge point: scim (issue 20)
   scimConnections: ScimConnectionService;
   scimProvisioning: ScimProvisioningService;
-  // end: scim
-  // merge point: hardening (issue 22)
-  // end: hardening
 }
