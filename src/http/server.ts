@@ -34,6 +34,7 @@ import { emailOtpRoutes } from "./routes/email-otps.js";
 import { magicLinkRoutes } from "./routes/magic-links.js";
 import { passwordRoutes } from "./routes/passwords.js";
 import { SchemaRegistry } from "./validation.js";
+import { adminRoutes } from "./routes/admin.js";
 import { m2mRoutes } from "./routes/m2m.js";
 import { scimConnectionRoutes } from "./routes/scim-connections.js";
 import { scimServerRoutes } from "./routes/scim-server.js";
@@ -302,6 +303,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...m2mRoutes(services, options.rateLimitScale ?? 1),
     ...scimConnectionRoutes(services),
     ...scimServerRoutes(services),
+    ...adminRoutes(services),
   ];
 
   for (const route of routes) {
