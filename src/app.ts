@@ -52,6 +52,22 @@ import { RbacPolicyService } from "./services/configuration/rbac-policies.js";
 import { ScimConnectionService } from "./services/scim/connections.js";
 import { ScimProvisioningService } from "./services/scim/provisioning.js";
 import { SqlScimStore } from "./store/scim.js";
+// >>> sso
+// <<< sso
+// >>> oauth
+// <<< oauth
+// >>> sdk
+// <<< sdk
+// >>> surface
+// <<< surface
+// >>> pgperf
+// <<< pgperf
+// >>> hardening
+// <<< hardening
+// >>> webhooks
+// <<< webhooks
+// >>> scim
+// <<< scim
 
 export interface App {
   services: Services;
@@ -159,6 +175,22 @@ export function buildServices(
   sessions.roleSources.push(async (projectId, memberId) =>
     ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
   );
+  // >>> sso
+  // <<< sso
+  // >>> oauth
+  // <<< oauth
+  // >>> sdk
+  // <<< sdk
+  // >>> surface
+  // <<< surface
+  // >>> pgperf
+  // <<< pgperf
+  // >>> hardening
+  // <<< hardening
+  // >>> webhooks
+  // <<< webhooks
+  // >>> scim
+  // <<< scim
   // --- end MFA ---
   // ---- Logins (issue 3) ----
   const logins = buildLoginServices(
@@ -192,6 +224,22 @@ export function buildServices(
     m2mTokens,
     scimConnections,
     scimProvisioning,
+    // >>> sso
+    // <<< sso
+    // >>> oauth
+    // <<< oauth
+    // >>> sdk
+    // <<< sdk
+    // >>> surface
+    // <<< surface
+    // >>> pgperf
+    // <<< pgperf
+    // >>> hardening
+    // <<< hardening
+    // >>> webhooks
+    // <<< webhooks
+    // >>> scim
+    // <<< scim
   };
 }
 

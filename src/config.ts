@@ -46,6 +46,22 @@ export interface Config {
   defaultRedirectUrl: string;
   /** TESSERA_CONFIG: the configuration file applied at every start (docs/configuration.md). */
   configFile?: string | undefined;
+  // >>> sso
+  // <<< sso
+  // >>> oauth
+  // <<< oauth
+  // >>> sdk
+  // <<< sdk
+  // >>> surface
+  // <<< surface
+  // >>> pgperf
+  // <<< pgperf
+  // >>> hardening
+  // <<< hardening
+  // >>> webhooks
+  // <<< webhooks
+  // >>> scim
+  // <<< scim
 }
 
 export class ConfigError extends Error {
@@ -96,6 +112,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl,
     databaseUrl,
+    // >>> sso
+    // <<< sso
+    // >>> oauth
+    // <<< oauth
+    // >>> sdk
+    // <<< sdk
+    // >>> surface
+    // <<< surface
+    // >>> pgperf
+    // <<< pgperf
+    // >>> hardening
+    // <<< hardening
+    // >>> webhooks
+    // <<< webhooks
+    // >>> scim
+    // <<< scim
     bootstrapProjectId: projectId,
     bootstrapProjectSecret: projectSecret,
     logLevel: env.LOG_LEVEL ?? "info",

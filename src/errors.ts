@@ -283,6 +283,22 @@ export const ERROR_CATALOGUE = {
   scim_no_target: { status: 400, message: "The PATCH path matches nothing." },
   scim_mutability: { status: 400, message: "The attribute cannot be changed." },
   scim_uniqueness: { status: 409, message: "A SCIM resource with this userName already exists." },
+  // >>> sso
+  // <<< sso
+  // >>> oauth
+  // <<< oauth
+  // >>> sdk
+  // <<< sdk
+  // >>> surface
+  // <<< surface
+  // >>> pgperf
+  // <<< pgperf
+  // >>> hardening
+  // <<< hardening
+  // >>> webhooks
+  // <<< webhooks
+  // >>> scim
+  // <<< scim
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorType = keyof typeof ERROR_CATALOGUE;

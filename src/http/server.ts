@@ -38,6 +38,22 @@ import { adminRoutes } from "./routes/admin.js";
 import { m2mRoutes } from "./routes/m2m.js";
 import { scimConnectionRoutes } from "./routes/scim-connections.js";
 import { scimServerRoutes } from "./routes/scim-server.js";
+// >>> sso
+// <<< sso
+// >>> oauth
+// <<< oauth
+// >>> sdk
+// <<< sdk
+// >>> surface
+// <<< surface
+// >>> pgperf
+// <<< pgperf
+// >>> hardening
+// <<< hardening
+// >>> webhooks
+// <<< webhooks
+// >>> scim
+// <<< scim
 
 export const BODY_LIMIT_BYTES = 512 * 1024;
 export interface HttpOptions {
@@ -304,6 +320,22 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...scimConnectionRoutes(services),
     ...scimServerRoutes(services),
     ...adminRoutes(services),
+    // >>> sso
+    // <<< sso
+    // >>> oauth
+    // <<< oauth
+    // >>> sdk
+    // <<< sdk
+    // >>> surface
+    // <<< surface
+    // >>> pgperf
+    // <<< pgperf
+    // >>> hardening
+    // <<< hardening
+    // >>> webhooks
+    // <<< webhooks
+    // >>> scim
+    // <<< scim
   ];
 
   for (const route of routes) {

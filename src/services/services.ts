@@ -31,6 +31,22 @@ import type { RedirectUrlService } from "./configuration/redirect-urls.js";
 import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 import type { ScimConnectionService } from "./scim/connections.js";
 import type { ScimProvisioningService } from "./scim/provisioning.js";
+// >>> sso
+// <<< sso
+// >>> oauth
+// <<< oauth
+// >>> sdk
+// <<< sdk
+// >>> surface
+// <<< surface
+// >>> pgperf
+// <<< pgperf
+// >>> hardening
+// <<< hardening
+// >>> webhooks
+// <<< webhooks
+// >>> scim
+// <<< scim
 
 export interface Services {
   context: ServiceContext;
@@ -67,4 +83,20 @@ export interface Services {
   m2mTokens: import("./m2m/tokens.js").M2mTokenService;
   scimConnections: ScimConnectionService;
   scimProvisioning: ScimProvisioningService;
+  // >>> sso
+  // <<< sso
+  // >>> oauth
+  // <<< oauth
+  // >>> sdk
+  // <<< sdk
+  // >>> surface
+  // <<< surface
+  // >>> pgperf
+  // <<< pgperf
+  // >>> hardening
+  // <<< hardening
+  // >>> webhooks
+  // <<< webhooks
+  // >>> scim
+  // <<< scim
 }
