@@ -12,6 +12,7 @@ import type { Services } from "../services/services.js";
 import { StoreUnavailable } from "../store/store.js";
 import { redactingLogger } from "./log-redaction.js";
 import { HttpMetrics } from "./metrics.js";
+import { RoundTripTally, roundTrips } from "../store/round-trips.js";
 import { drainRefusedBody } from "./oversized-body.js";
 import { RateLimiter } from "./rate-limits.js";
 import { buildOpenApi } from "./openapi.js";
@@ -73,6 +74,7 @@ declare module "fastify" {
     tesseraProject: Project | null;
     /** The audit kind of the matched route, if it is audited. */
     tesseraAudit: RouteDefinition["audit"] | null;
+    tesseraRoundTrips: RoundTripTally | null;
     /** The matched route's own error shape, if it has one. */
     tesseraErrorReply: RouteDefinition["errorReply"] | null;
   }
@@ -185,6 +187,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.decorateRequest("stytchRequestId", "");
   app.decorateRequest("tesseraProject", null);
   app.decorateRequest("tesseraAudit", null);
+  app.decorateRequest("tesseraRoundTrips", null);
   app.decorateRequest("tesseraErrorReply", null);
   app.addHook("onRequest", async (request) => {
     request.stytchRequestId = newRequestId(request.headers.authorization);
@@ -345,9 +348,11 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       // Before the body is parsed, so a malformed body is answered in the route's own error shape too.
       onRequest: async (request) => {
         request.tesseraAudit = route.audit ?? null;
+        request.tesseraRoundTrips = new RoundTripTally();
         request.tesseraErrorReply = route.errorReply ?? null;
       },
-      handler: async (request, reply) => {
+      // In a round-trip scope of its own: what the request costs the database is counted per route.
+      handler: (request, reply) => roundTrips.run(request.tesseraRoundTrips ?? new RoundTripTally(), async () => {
         let project: Project | undefined;
         const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
         if (request.body !== undefined) {
@@ -416,7 +421,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
           });
         }
         return reply.code(200).send({ status_code: 200, request_id: request.stytchRequestId, ...result });
-      },
+      }),
     });
   }
 
@@ -427,7 +432,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.addHook("onResponse", async (request, reply) => {
     // The route pattern, never the raw URL: ids and emails stay out of the labels.
     const route = request.routeOptions.url ?? "unmatched";
-    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000, request.tesseraRoundTrips?.count ?? 0);
   });
   app.get("/metrics", async (_request, reply) => {
     const pool = services.context.store.poolStats();
@@ -442,6 +447,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
         { name: "tessera_outbox_pending_messages", help: "Emails and SMS waiting for delivery (-1: database unreachable).", value: outboxDepth },
         { name: "tessera_db_pool_connections", help: "Database connections open.", value: pool.total },
         { name: "tessera_db_pool_idle_connections", help: "Database connections idle.", value: pool.idle },
+        { name: "tessera_db_round_trips_process_total", help: "Database round trips of this process (requests and background work; SQLite: none).", value: roundTrips.total(), type: "counter" },
         { name: "tessera_db_pool_waiting_requests", help: "Queries waiting for a connection (SQLite: writes waiting for the next group commit).", value: pool.waiting },
       ]),
     );

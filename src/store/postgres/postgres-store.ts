@@ -28,6 +28,7 @@ import { memberPredicate, organizationPredicate, paginate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 import { rowMappers, type Row } from "../rows.js";
 import { numberPlaceholders, uniqueConstraintName, type AtomicResult, type SqlExecutor, type SqlStatement, type SqlValue } from "../sql/executor.js";
+import { roundTrips } from "../round-trips.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -277,6 +278,7 @@ export class PostgresStore implements Store {
 
   /** One statement on any pooled connection, with driver errors translated. */
   private async query(text: string, values: unknown[] = []): Promise<Row[]> {
+    roundTrips.note();
     try {
       return (await this.pool.query(text, values)).rows;
     } catch (error) {
@@ -285,6 +287,7 @@ export class PostgresStore implements Store {
   }
 
   private async execute(text: string, values: unknown[] = []): Promise<number> {
+    roundTrips.note();
     try {
       return (await this.pool.query(text, values)).rowCount ?? 0;
     } catch (error) {
@@ -311,14 +314,15 @@ export class PostgresStore implements Store {
         broken = error;
       };
       client.on("error", onConnectionError);
+      const counted = countingClient(client);
       try {
-        await client.query("BEGIN");
-        const result = await work(client);
-        await client.query("COMMIT");
+        await counted.query("BEGIN");
+        const result = await work(counted);
+        await counted.query("COMMIT");
         return result;
       } catch (error) {
         try {
-          await client.query("ROLLBACK");
+          await counted.query("ROLLBACK");
         } catch (rollbackError) {
           // The connection is unusable: release(error) destroys it instead of pooling it.
           broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
@@ -1087,6 +1091,25 @@ export class PostgresStore implements Store {
   };
 }
 
+
+/**
+ * The client with every `query` counted as a round trip, in the caller's async context (the
+ * pool's own callbacks may run in another request's context, so counting happens here).
+ */
+function countingClient(client: PoolClient): PoolClient {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === "query") {
+        return (...args: Parameters<PoolClient["query"]>) => {
+          roundTrips.note();
+          return (target.query as (...a: unknown[]) => unknown)(...args);
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
 
 /** Thrown inside an executor transaction to roll it back when a statement's guard does not hold. */
 class GuardFailed extends Error {

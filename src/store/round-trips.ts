@@ -1,0 +1,33 @@
+/**
+ * @module Database round trips, counted where they are sent: a process-wide total and, inside a
+ * `roundTripScope.run(...)` (one per HTTP request), the count of that scope alone. A count does
+ * not depend on load or timing, so tests can pin it and the bench can report it per request.
+ * A round trip is one message exchange with the server (a statement, BEGIN or COMMIT); an
+ * embedded database (SQLite) has none.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** The round trips of one scope (a request). Work it started in the background still adds to it. */
+export class RoundTripTally {
+  count = 0;
+}
+
+const currentScope = new AsyncLocalStorage<RoundTripTally>();
+let total = 0;
+
+export const roundTrips = {
+  /** Called by a store for every message exchange with its database server. */
+  note(count = 1): void {
+    total += count;
+    const tally = currentScope.getStore();
+    if (tally) tally.count += count;
+  },
+  /** Runs `work` with its own tally; round trips of anything `work` starts are counted in it. */
+  run<T>(tally: RoundTripTally, work: () => T): T {
+    return currentScope.run(tally, work);
+  },
+  /** Round trips of this process so far. */
+  total(): number {
+    return total;
+  },
+};
