@@ -87,7 +87,14 @@ describe("bench: CPU profile summary", () => {
 });
 
 describe("bench: targets", () => {
-  const scenario = (name: ScenarioResult["scenario"], target: ScenarioResult["target"], rps: number, p99: number, rss = 120): ScenarioResult => ({
+  const scenario = (
+    name: ScenarioResult["scenario"],
+    target: ScenarioResult["target"],
+    rps: number,
+    p99: number,
+    rss = 120,
+    dbRoundTripsPerRequest = 0,
+  ): ScenarioResult => ({
     scenario: name,
     target,
     sessions: 100_000,
@@ -117,6 +124,7 @@ describe("bench: targets", () => {
       mainThread: { onCpu: 0.9, waitingForCpu: 0, blockedOrIdle: 0.1 },
       peakRssMiB: rss,
       peakRssScope: "window",
+      dbRoundTripsPerRequest,
     },
   });
   const scenarios = [
@@ -126,6 +134,8 @@ describe("bench: targets", () => {
     scenario("peer-get-session", "better-auth", 215, 150),
     scenario("m2m-token", "tessera-sqlite", 650, 30),
     scenario("m2m-token", "tessera-postgres", 550, 70),
+    scenario("authenticate-token", "tessera-postgres", 2600, 20, 120, 2),
+    scenario("exchange", "tessera-postgres", 500, 70, 120, 5.5),
   ];
   const base: Omit<Results, "targets"> = {
     schema: 1,
@@ -167,6 +177,12 @@ describe("bench: targets", () => {
       "m2m-token-p99-sqlite": true,
       "m2m-token-vs-signing-postgresql": false, // 550 < 600
       "m2m-token-p99-postgresql": false, // 70 ms > 50 ms
+      "postgres-authenticate-token-share": true, // 2600 ≥ 0.5 × 5000
+      "postgres-authenticate-token-round-trips": true, // 2 ≤ 2
+      "postgres-authenticate-token-p99": true,
+      "postgres-exchange-share": false, // 500 < 0.6 × 900
+      "postgres-exchange-round-trips": false, // 5.5 > 3
+      "postgres-exchange-p99": false, // 70 ms > 60 ms
     });
     const unmeasured = evaluateTargets({ ...base, scenarios: [], comparisons: compare([]), scale: null, raw: null });
     assert.ok(unmeasured.every((target) => target.pass === null));
@@ -176,5 +192,7 @@ describe("bench: targets", () => {
     assert.match(markdown, /2026-01-01/);
     assert.match(markdown, /\*\*miss\*\*/);
     assert.match(markdown, /1,000 RS256 signatures\/s/);
+    // SQLite and PostgreSQL side by side, with PostgreSQL's round trips per request.
+    assert.match(markdown, /\| exchange \| 900 \| 500 \| 0\.56 \|.*\| 5\.5 \|/);
   });
 });

@@ -67,6 +67,8 @@ const HELP = `npm run bench [-- options]
   --scenarios a,b       only these (${[...TESSERA_SCENARIOS, ...PEER_SCENARIOS].join(", ")})
   --no-pin              do not pin (default: servers on CPU 0, load generator on CPU 1, when taskset exists and nproc ≥ 2)
   --no-peer             skip the Better Auth peer
+  --no-postgres         skip PostgreSQL (default: measured on TEST_DATABASE_URL, else on the local
+                        postgres://postgres@127.0.0.1:5432/test when it answers; own schema, dropped after)
   --peer-dir DIR        the peer's sources (default ../shared/peers/better-auth, or BENCH_PEER_DIR)
   --no-scale            skip the 10,000 vs 1,000,000 sessions p99 check
   --scale-sessions a,b  sizes of the scale check (default 10000,1000000)
@@ -90,6 +92,7 @@ interface Options {
   scenarios: Set<ScenarioName> | null;
   pin: boolean;
   peer: boolean;
+  postgres: boolean;
   peerDir: string;
   scale: boolean;
   scaleSessions: number[];
@@ -115,6 +118,7 @@ function parseOptions(argv: string[]): Options | null {
       scenarios: { type: "string" },
       "no-pin": { type: "boolean", default: false },
       "no-peer": { type: "boolean", default: false },
+      "no-postgres": { type: "boolean", default: false },
       "peer-dir": { type: "string" },
       "no-scale": { type: "boolean", default: false },
       "scale-sessions": { type: "string", default: "10000,1000000" },
@@ -149,6 +153,7 @@ function parseOptions(argv: string[]): Options | null {
     scenarios: scenarios ? new Set(scenarios as ScenarioName[]) : null,
     pin: !values["no-pin"] && canPin,
     peer: !values["no-peer"],
+    postgres: !values["no-postgres"],
     peerDir: resolve(values["peer-dir"] ?? process.env.BENCH_PEER_DIR ?? join(ROOT, "../shared/peers/better-auth")),
     scale: !values["no-scale"] && !values.quick,
     scaleSessions: values["scale-sessions"].split(",").map((text) => number("scale-sessions", text, 8, 1_000_000)),
@@ -327,6 +332,7 @@ class Bench {
       load.send({ type: "run", spec });
       await nextMessage(load, "warmed", (spec.warmupSeconds + 60) * 1000);
       const peakScope = resetPeakRss(server.pid) ? "window" : "process-lifetime";
+      const countsBefore = await requestAndRoundTripCounts(server);
       const cpuBefore = cpuTimes(server.pid);
       const schedBefore = mainThreadSchedstat(server.pid);
       const loadCpuBefore = cpuSeconds(load.pid!);
@@ -338,6 +344,7 @@ class Bench {
       const schedAfter = mainThreadSchedstat(server.pid);
       const loadCpuAfter = cpuSeconds(load.pid!);
       const peak = statusMiB(server.pid, "VmHWM");
+      const countsAfter = await requestAndRoundTripCounts(server);
       const cpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter.total - cpuBefore.total : NaN;
       const systemCpu = cpuBefore !== null && cpuAfter !== null ? cpuAfter.system - cpuBefore.system : NaN;
       result.load = measured;
@@ -356,6 +363,10 @@ class Bench {
             : null,
         peakRssMiB: peak,
         peakRssScope: peakScope,
+        dbRoundTripsPerRequest:
+          countsBefore && countsAfter && countsAfter.requests > countsBefore.requests
+            ? (countsAfter.roundTrips - countsBefore.roundTrips) / (countsAfter.requests - countsBefore.requests)
+            : null,
       };
       if (loadCpuBefore !== null && loadCpuAfter !== null) result.loadGeneratorCoresBusy = (loadCpuAfter - loadCpuBefore) / wall;
       log(
@@ -392,25 +403,26 @@ class Bench {
     return results;
   }
 
-  async profile(seeded: Seeded): Promise<Record<string, ProfileSummary>> {
+  async profile(seeded: Seeded, target: Target = "tessera-sqlite"): Promise<Record<string, ProfileSummary>> {
     const summaries: Record<string, ProfileSummary> = {};
     for (const scenario of ["exchange", "authenticate-token", "authenticate-jwt"] as const) {
       if (!this.wanted(scenario)) continue;
-      const dir = join(ROOT, "bench/profiles", `${scenario}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+      const label = target === "tessera-postgres" ? `postgres-${scenario}` : scenario;
+      const dir = join(ROOT, "bench/profiles", `${label}-${new Date().toISOString().replace(/[:.]/g, "-")}`);
       mkdirSync(dir, { recursive: true });
-      log(`profiling ${scenario} (node --cpu-prof, profile in ${relative(ROOT, dir)})`);
-      const server = await this.startTessera(seeded, "tessera-sqlite", dir);
+      log(`profiling ${label} (node --cpu-prof, profile in ${relative(ROOT, dir)})`);
+      const server = await this.startTessera(seeded, target, dir);
       const measured = await this.measure(server, scenario, seeded.fixtures.counts.sessions, { fixturesPath: seeded.fixturesPath });
       await stopChild(server.child);
       const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
       if (!file) {
-        this.notes.push(`--profile: no .cpuprofile was written for ${scenario}`);
+        this.notes.push(`--profile: no .cpuprofile was written for ${label}`);
         continue;
       }
-      summaries[scenario] = summarizeProfile(JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile);
+      summaries[label] = summarizeProfile(JSON.parse(readFileSync(join(dir, file), "utf8")) as CpuProfile);
       if (measured.load) {
         this.notes.push(
-          `Under the profiler ${scenario} ran at ${measured.load.requestsPerSecond.toFixed(0)} req/s (profiling costs throughput; the profile covers the server's whole life: start-up, check, warm-up and the window).`,
+          `Under the profiler ${label} ran at ${measured.load.requestsPerSecond.toFixed(0)} req/s (profiling costs throughput; the profile covers the server's whole life: start-up, check, warm-up and the window).`,
         );
       }
     }
@@ -419,6 +431,45 @@ class Bench {
 
   cleanup(): void {
     if (!this.options.keep) rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Requests answered and database round trips they sent so far, summed over the routes of the
+ * server's /metrics (the scrape itself left out); null for a server without them (the peer).
+ */
+async function requestAndRoundTripCounts(server: RunningServer): Promise<{ requests: number; roundTrips: number } | null> {
+  if (server.target === "better-auth") return null;
+  try {
+    const text = await (await fetch(`${server.baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    let requests = 0;
+    let roundTrips = 0;
+    for (const line of text.split("\n")) {
+      if (line.includes('route="/metrics"')) continue;
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (line.startsWith("tessera_http_requests_total{")) requests += value;
+      else if (line.startsWith("tessera_db_round_trips_total{")) roundTrips += value;
+    }
+    return { requests, roundTrips };
+  } catch {
+    return null;
+  }
+}
+
+/** The local PostgreSQL of these machines, when TEST_DATABASE_URL is not set and it answers. */
+const LOCAL_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
+
+async function reachable(databaseUrl: string): Promise<boolean> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 
@@ -553,11 +604,13 @@ async function main(): Promise<void> {
 
   // PostgreSQL, once the adapter exists: the same scenarios in a schema of their own, dropped afterwards.
   const postgres: Results["postgres"] = { measured: false, note: "" };
-  const testDatabaseUrl = process.env.TEST_DATABASE_URL;
-  if (!existsSync(join(ROOT, "src/store/postgres"))) {
-    postgres.note = "not measured: src/store/postgres does not exist yet (the scenarios run against TEST_DATABASE_URL once it does).";
+  let postgresProfile: Record<string, ProfileSummary> = {};
+  // PostgreSQL runs by default: TEST_DATABASE_URL, else the local server when it answers.
+  const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? ((await reachable(LOCAL_POSTGRES_URL)) ? LOCAL_POSTGRES_URL : undefined);
+  if (!options.postgres) {
+    postgres.note = "not measured: --no-postgres.";
   } else if (!testDatabaseUrl) {
-    postgres.note = "not measured: TEST_DATABASE_URL is not set.";
+    postgres.note = `not measured: TEST_DATABASE_URL is not set and nothing answers at ${LOCAL_POSTGRES_URL}.`;
   } else {
     const schema = `bench_${randomBytes(6).toString("hex")}`;
     const url = new URL(testDatabaseUrl);
@@ -567,6 +620,7 @@ async function main(): Promise<void> {
       const server = await bench.startTessera(seeded, "tessera-postgres");
       scenarios.push(...(await bench.tesseraScenarios(server, seeded.fixturesPath, options.sessions, TESSERA_SCENARIOS)));
       await stopChild(server.child);
+      if (options.profile) postgresProfile = await bench.profile(seeded, "tessera-postgres");
       postgres.measured = true;
       postgres.note = `TEST_DATABASE_URL (${url.host}), schema ${schema}, seeded through the store; the schema is dropped afterwards.`;
     } catch (error) {
@@ -577,7 +631,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const profile = options.profile ? await bench.profile(main) : null;
+  const profile = options.profile ? { ...(await bench.profile(main)), ...postgresProfile } : null;
 
   const partial: Omit<Results, "targets"> = {
     schema: 1,

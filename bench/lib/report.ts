@@ -28,6 +28,12 @@ export interface ServerMeasure {
   /** Peak RSS during the measured window (VmHWM after a reset), or over the process's life. */
   peakRssMiB: number | null;
   peakRssScope: "window" | "process-lifetime";
+  /**
+   * Database round trips per request over the window, from the server's `/metrics`
+   * (tessera_db_round_trips_total over tessera_http_requests_total); 0 on SQLite (embedded).
+   * A count, independent of load: comparable across machines.
+   */
+  dbRoundTripsPerRequest?: number | null;
 }
 
 export interface ScenarioResult {
@@ -179,6 +185,35 @@ export function evaluateTargets(results: Omit<Results, "targets">): TargetEvalua
       note: "",
     });
   }
+  // Issue 14: PostgreSQL within reach of SQLite, and its round trips per request.
+  for (const [scenario, requiredShare, maxRoundTrips] of [["authenticate-token", 0.5, 2], ["exchange", 0.6, 3]] as const) {
+    const sqlite = find(results.scenarios, scenario, "tessera-sqlite");
+    const pg = find(results.scenarios, scenario, "tessera-postgres");
+    const share = sqlite?.load && pg?.load ? pg.load.requestsPerSecond / sqlite.load.requestsPerSecond : null;
+    targets.push({
+      id: `postgres-${scenario}-share`,
+      description: `PostgreSQL ${scenario} ≥ ${100 * requiredShare} % of SQLite's rate (issue 14)`,
+      measured: share !== null ? `${round(100 * share)} % (${round(pg!.load!.requestsPerSecond)} vs ${round(sqlite!.load!.requestsPerSecond)} /s)` : "not measured",
+      pass: share !== null ? share >= requiredShare : null,
+      note: "",
+    });
+    const trips = pg?.server?.dbRoundTripsPerRequest ?? null;
+    targets.push({
+      id: `postgres-${scenario}-round-trips`,
+      description: `PostgreSQL ${scenario} ≤ ${maxRoundTrips} database round trips per request (issue 14)`,
+      measured: trips !== null ? `${round(trips, 2)}` : "not measured",
+      pass: trips !== null ? trips <= maxRoundTrips : null,
+      note: "a count, not a timing: the same on a quiet or a busy machine (batched round trips shared by concurrent requests count once per request)",
+    });
+    const p99 = pg?.load?.latencyMs.p99 ?? null;
+    targets.push({
+      id: `postgres-${scenario}-p99`,
+      description: `PostgreSQL ${scenario} p99 ≤ 60 ms at ${pg?.load?.connections ?? 32} connections (issue 14)`,
+      measured: p99 !== null ? `${round(p99, 1)} ms` : "not measured",
+      pass: p99 !== null ? p99 <= 60 : null,
+      note: "",
+    });
+  }
   for (const comparison of results.comparisons) {
     targets.push({
       id: `${comparison.ours}-vs-${comparison.theirs}`,
@@ -239,7 +274,7 @@ const fmt = (value: number | null | undefined, digits = 0): string =>
 
 function scenarioRow(result: ScenarioResult): string {
   const name = `${result.target === "tessera-postgres" ? "PostgreSQL: " : ""}${SCENARIO_TITLES[result.scenario]}`;
-  if (!result.load || !result.server) return `| ${name} | error: ${(result.error ?? "").replace(/\|/g, "\\|").slice(0, 120)} | | | | | | | | |`;
+  if (!result.load || !result.server) return `| ${name} | error: ${(result.error ?? "").replace(/\|/g, "\\|").slice(0, 120)} | | | | | | | | | |`;
   const { load, server } = result;
   const latency = load.latencyMs;
   const lat = (value: number): string => fmt(value, value < 10 ? 2 : 1);
@@ -248,12 +283,12 @@ function scenarioRow(result: ScenarioResult): string {
     .join(", ");
   const thread = server.mainThread;
   const loop = thread ? `${fmt(100 * thread.onCpu)} / ${fmt(100 * thread.waitingForCpu)} / ${fmt(100 * thread.blockedOrIdle)}` : "–";
-  return `| ${name}${outcomes ? ` (${outcomes})` : ""} | ${fmt(load.requestsPerSecond)} | ${lat(latency.p50)} | ${lat(latency.p99)} | ${lat(latency.max)} | ${load.non2xx + load.errors} | ${fmt(server.cpuMicrosPerRequest)} | ${fmt(server.coresBusy, 2)} | ${loop} | ${fmt(server.peakRssMiB)} |`;
+  return `| ${name}${outcomes ? ` (${outcomes})` : ""} | ${fmt(load.requestsPerSecond)} | ${fmt(server.dbRoundTripsPerRequest, 2)} | ${lat(latency.p50)} | ${lat(latency.p99)} | ${lat(latency.max)} | ${load.non2xx + load.errors} | ${fmt(server.cpuMicrosPerRequest)} | ${fmt(server.coresBusy, 2)} | ${loop} | ${fmt(server.peakRssMiB)} |`;
 }
 
 const HEADER = [
-  "| Scenario | req/s | p50 ms | p99 ms | max ms | non-2xx + errors | server CPU µs/req | server cores busy | event loop % on CPU / waiting for CPU / blocked or idle | peak RSS MiB |",
-  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| Scenario | req/s | DB round trips/req | p50 ms | p99 ms | max ms | non-2xx + errors | server CPU µs/req | server cores busy | event loop % on CPU / waiting for CPU / blocked or idle | peak RSS MiB |",
+  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
 ];
 
 export function renderMarkdown(results: Results): string {
@@ -292,6 +327,7 @@ export function renderMarkdown(results: Results): string {
   lines.push(...HEADER);
   for (const result of results.scenarios) lines.push(scenarioRow(result));
   lines.push("");
+  lines.push(...sideBySide(results.scenarios));
   if (results.comparisons.some((comparison) => comparison.ratio !== null)) {
     lines.push("| Ours | Better Auth | ratio (ours / theirs) | required | what ours does per request | what theirs does per request |");
     lines.push("|---|---|---:|---:|---|---|");
@@ -328,6 +364,27 @@ export function renderMarkdown(results: Results): string {
     for (const note of results.notes) lines.push(`- ${note}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** SQLite and PostgreSQL per scenario, next to each other (issue 14). */
+function sideBySide(scenarios: ScenarioResult[]): string[] {
+  const rows: string[] = [];
+  for (const result of scenarios) {
+    if (result.target !== "tessera-sqlite") continue;
+    const pg = find(scenarios, result.scenario, "tessera-postgres");
+    if (!pg?.load || !result.load) continue;
+    rows.push(
+      `| ${result.scenario} | ${fmt(result.load.requestsPerSecond)} | ${fmt(pg.load.requestsPerSecond)} | ${fmt(pg.load.requestsPerSecond / result.load.requestsPerSecond, 2)} | ` +
+        `${fmt(result.server?.cpuMicrosPerRequest)} | ${fmt(pg.server?.cpuMicrosPerRequest)} | ${fmt(result.load.latencyMs.p99, 1)} | ${fmt(pg.load.latencyMs.p99, 1)} | ${fmt(pg.server?.dbRoundTripsPerRequest, 2)} |`,
+    );
+  }
+  if (rows.length === 0) return [];
+  return [
+    "| Scenario | SQLite req/s | PostgreSQL req/s | PG / SQLite | SQLite CPU µs/req | PG CPU µs/req | SQLite p99 ms | PG p99 ms | PG round trips/req |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ];
 }
 
 export function renderProfileMarkdown(profiles: Record<string, ProfileSummary>): string {

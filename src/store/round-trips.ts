@@ -22,6 +22,15 @@ export const roundTrips = {
     const tally = currentScope.getStore();
     if (tally) tally.count += count;
   },
+  /** The caller's tally (null outside a scope), for a round trip sent later on its behalf. */
+  currentTally(): RoundTripTally | null {
+    return currentScope.getStore() ?? null;
+  },
+  /** One round trip shared by several scopes (a batch): once in the total, once in each scope. */
+  noteShared(tallies: Iterable<RoundTripTally | null>): void {
+    total += 1;
+    for (const tally of new Set(tallies)) if (tally) tally.count += 1;
+  },
   /** Runs `work` with its own tally; round trips of anything `work` starts are counted in it. */
   run<T>(tally: RoundTripTally, work: () => T): T {
     return currentScope.run(tally, work);

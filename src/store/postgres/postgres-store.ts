@@ -28,7 +28,7 @@ import { memberPredicate, organizationPredicate, paginate } from "../search.js";
 import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type Page, type SearchQuery, type Store } from "../store.js";
 import { rowMappers, type Row } from "../rows.js";
 import { numberPlaceholders, uniqueConstraintName, type AtomicResult, type SqlExecutor, type SqlStatement, type SqlValue } from "../sql/executor.js";
-import { roundTrips } from "../round-trips.js";
+import { roundTrips, type RoundTripTally } from "../round-trips.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -141,11 +141,29 @@ function updateMemberValues(member: Member): unknown[] {
 const INSERT_SESSION = `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at, last_accessed_at,
     expires_at, revoked_at, factors, custom_claims, roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
 
+/** INSERT_SESSION guarded by the liveness of session $13 (project $14, at $15), as one statement. */
+const INSERT_SESSION_IF_LIVE = `INSERT INTO sessions (session_id, project_id, organization_id, member_id, token_hash, started_at,
+    last_accessed_at, expires_at, revoked_at, factors, custom_claims, roles)
+  SELECT $1::text, $2::text, $3::text, $4::text, $5::bytea, $6::bigint, $7::bigint, $8::bigint, $9::bigint, $10::json, $11::json, $12::json
+  WHERE EXISTS (SELECT 1 FROM sessions WHERE session_id = $13 AND project_id = $14 AND revoked_at IS NULL AND expires_at > $15 FOR SHARE)`;
+
 function sessionValues(session: Session, tokenHash: Buffer): unknown[] {
   return [
     session.sessionId, session.projectId, session.organizationId, session.memberId, tokenHash, session.startedAt,
     session.lastAccessedAt, session.expiresAt, session.revokedAt, json(session.factors), json(session.customClaims), json(session.roles),
   ];
+}
+
+/** A rate-limit hit waiting for the next batched upsert. */
+interface PendingRateLimitHit {
+  key: string;
+  windowStart: number;
+  windowMs: number;
+  limit: number;
+  now: EpochMs;
+  tally: RoundTripTally | null;
+  resolve(result: { allowed: boolean; retryAfterMs: number }): void;
+  reject(error: unknown): void;
 }
 
 /** Thrown inside a commit's transaction to roll it back when a precondition does not hold. */
@@ -645,6 +663,18 @@ export class PostgresStore implements Store {
   // Authentication steps
 
   async commit(changes: Change[]): Promise<CommitResult> {
+    const [first, second] = changes;
+    if (changes.length === 2 && first?.kind === "require_live_session" && second?.kind === "insert_session") {
+      // A new session on the strength of a live one (exchange): one statement, so one round trip
+      // instead of four, and atomic as a statement is. FOR SHARE as in require_live_session below.
+      const inserted = await this.execute(INSERT_SESSION_IF_LIVE, [
+        ...sessionValues(second.session, second.tokenHash),
+        first.sessionId,
+        first.projectId,
+        first.now,
+      ]);
+      return inserted === 1 ? { ok: true } : { ok: false, failed: first.kind, index: 0 };
+    }
     try {
       await this.transaction(async (client) => {
         for (const [index, change] of changes.entries()) {
@@ -914,20 +944,64 @@ export class PostgresStore implements Store {
   }
 
   async hitRateLimit(key: string, windowMs: number, limit: number, now: EpochMs): Promise<{ allowed: boolean; retryAfterMs: number }> {
-    const windowStart = now - (now % windowMs);
-    // One upsert: concurrent hits queue on the row and each counts on the version the previous one
-    // committed. A later window starts over at 1; a hit from an earlier window (a node whose clock
-    // is behind) counts against the current window instead of resetting it.
-    const [row] = await this.query(
-      `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN excluded.window_start > rate_limits.window_start THEN 1 ELSE rate_limits.count + 1 END,
-         window_start = greatest(rate_limits.window_start, excluded.window_start)
-       RETURNING count, window_start`,
-      [key, windowStart],
-    );
-    const allowed = int(row?.count) <= limit;
-    return { allowed, retryAfterMs: allowed ? 0 : int(row?.window_start) + windowMs - now };
+    // Hits made in the same turn of the event loop (a request's several rules, concurrent requests)
+    // go to the database as one statement: one round trip instead of one each.
+    return new Promise((resolve, reject) => {
+      this.pendingHits.push({ key, windowStart: now - (now % windowMs), windowMs, limit, now, tally: roundTrips.currentTally(), resolve, reject });
+      if (this.pendingHits.length === 1) setImmediate(() => void this.flushRateLimitHits());
+    });
+  }
+
+  private pendingHits: PendingRateLimitHit[] = [];
+
+  /**
+   * One upsert for every pending hit. Concurrent upserts queue on each row and each counts on the
+   * version the previous one committed. A later window starts over; a hit from an earlier window
+   * (a node whose clock is behind) counts against the current window instead of resetting it.
+   * Hits on one key are summed into one row (a statement may change a row once) and each caller
+   * gets the count it would have seen one after another. Keys are locked in sorted order, so two
+   * nodes' batches never deadlock.
+   */
+  private async flushRateLimitHits(): Promise<void> {
+    const hits = this.pendingHits;
+    this.pendingHits = [];
+    const byKey = new Map<string, { windowStart: number; hits: PendingRateLimitHit[] }>();
+    for (const hit of hits) {
+      const entry = byKey.get(hit.key);
+      if (entry) {
+        entry.windowStart = Math.max(entry.windowStart, hit.windowStart);
+        entry.hits.push(hit);
+      } else byKey.set(hit.key, { windowStart: hit.windowStart, hits: [hit] });
+    }
+    const keys = [...byKey.keys()].sort();
+    roundTrips.noteShared(hits.map((hit) => hit.tally));
+    let rows: Row[];
+    try {
+      rows = (
+        await this.pool.query(
+          `INSERT INTO rate_limits (key, window_start, count)
+           SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[]) ORDER BY 1
+           ON CONFLICT (key) DO UPDATE SET
+             count = CASE WHEN excluded.window_start > rate_limits.window_start THEN excluded.count ELSE rate_limits.count + excluded.count END,
+             window_start = greatest(rate_limits.window_start, excluded.window_start)
+           RETURNING key, count, window_start`,
+          [keys, keys.map((key) => byKey.get(key)!.windowStart), keys.map((key) => byKey.get(key)!.hits.length)],
+        )
+      ).rows;
+    } catch (error) {
+      const translated = translatePgError(error);
+      for (const hit of hits) hit.reject(translated);
+      return;
+    }
+    for (const row of rows) {
+      const entry = byKey.get(String(row.key))!;
+      const finalCount = int(row.count);
+      entry.hits.forEach((hit, index) => {
+        const count = finalCount - entry.hits.length + index + 1;
+        const allowed = count <= hit.limit;
+        hit.resolve({ allowed, retryAfterMs: allowed ? 0 : int(row.window_start) + hit.windowMs - hit.now });
+      });
+    }
   }
 
   // Outbox

@@ -1,0 +1,122 @@
+/**
+ * Database round trips per request on PostgreSQL, pinned per scenario: the count a request sends
+ * does not depend on load or timing, so it is asserted exactly (the per-route counter of
+ * `/metrics`, which counts inside the request's own async scope). A change that adds a round trip
+ * to a hot path fails here; one that removes one updates the pin (and docs/postgresql.md).
+ *
+ * Runs when TEST_DATABASE_URL is set; the schema is created for the run and dropped afterwards.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import type { AuthenticationFactor, Member, Organization } from "../../src/domain/types.js";
+import { FakeClock, startHarness, type Harness } from "../support/harness.js";
+
+const databaseUrl = process.env.TEST_DATABASE_URL;
+
+/**
+ * Round trips pinned per scenario. Before this was counted: authenticate 11 / 9, exchange 13.
+ * authenticate: project, rate-limit counters (one batched upsert), session, organization, member,
+ * SCIM groups, audit event; + the last-access touch and the signing keys' re-read when due.
+ * exchange: project, rate-limit counters, session, organization, both members, the new session
+ * guarded by the origin's liveness (one statement), audit event.
+ */
+const EXPECTED_ROUND_TRIPS = {
+  authenticateToken: 9,
+  authenticateTokenWithinAMinute: 7,
+  authenticateJwt: 7,
+  exchange: 8,
+};
+
+async function roundTripsOf(h: Harness, route: string): Promise<number> {
+  const text = await (await fetch(`${h.baseUrl}/metrics`)).text();
+  const line = text.split("\n").find((entry) => entry.startsWith(`tessera_db_round_trips_total{method="POST",route="${route}"}`));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+/** Round trips the one request `send` makes to `route` took. */
+async function measure(h: Harness, route: string, send: () => Promise<unknown>): Promise<number> {
+  const before = await roundTripsOf(h, route);
+  await send();
+  return (await roundTripsOf(h, route)) - before;
+}
+
+if (!databaseUrl) {
+  it("database round trips per request", { skip: "TEST_DATABASE_URL is not set" }, () => {});
+} else {
+  describe("database round trips per request on PostgreSQL", () => {
+    const schema = `tessera_roundtrips_${process.pid}_${randomBytes(4).toString("hex")}`;
+    const clock = new FakeClock();
+    let h: Harness;
+    let orgA: Organization;
+    let orgB: Organization;
+    let memberA: Member;
+
+    const factor = (member: Member): AuthenticationFactor => ({
+      type: "magic_link",
+      delivery_method: "email",
+      last_authenticated_at: new Date(clock.now()).toISOString(),
+      email_factor: { email_id: member.emailId, email_address: member.emailAddress },
+    });
+
+    before(async () => {
+      const url = new URL(databaseUrl);
+      url.searchParams.set("schema", schema);
+      h = await startHarness({ clock, env: { DATABASE_URL: url.toString() } });
+      orgA = await h.app.services.organizations.create(h.project, { organization_name: "A", organization_slug: "rt-a" });
+      orgB = await h.app.services.organizations.create(h.project, { organization_name: "B", organization_slug: "rt-b" });
+      memberA = (await h.app.services.members.create(h.project, orgA.organizationId, { email_address: "ada@example.com" })).member;
+      await h.app.services.members.create(h.project, orgB.organizationId, { email_address: "ada@example.com" });
+      // Warm-up: the first request reads what later ones find cached (signing keys).
+      const warm = await h.app.services.sessions.start(h.project, orgA, memberA, [factor(memberA)], {});
+      await h.client.sessions.authenticate({ session_token: warm.sessionToken });
+    });
+
+    after(async () => {
+      await h?.close();
+      const admin = new pg.Client({ connectionString: databaseUrl });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    });
+
+    it("sessions/authenticate with a session token", async () => {
+      const started = await h.app.services.sessions.start(h.project, orgA, memberA, [factor(memberA)], {});
+      clock.advanceMinutes(2);
+      // Last access is due (older than a minute): the touch is one of the round trips.
+      assert.equal(
+        await measure(h, "/v1/b2b/sessions/authenticate", () => h.client.sessions.authenticate({ session_token: started.sessionToken })),
+        EXPECTED_ROUND_TRIPS.authenticateToken,
+      );
+      assert.equal(
+        await measure(h, "/v1/b2b/sessions/authenticate", () => h.client.sessions.authenticate({ session_token: started.sessionToken })),
+        EXPECTED_ROUND_TRIPS.authenticateTokenWithinAMinute,
+      );
+    });
+
+    it("sessions/authenticate with a session JWT", async () => {
+      const started = await h.app.services.sessions.start(h.project, orgA, memberA, [factor(memberA)], {});
+      const first = await h.client.sessions.authenticate({ session_token: started.sessionToken });
+      assert.equal(
+        await measure(h, "/v1/b2b/sessions/authenticate", () => h.client.sessions.authenticate({ session_jwt: first.session_jwt })),
+        EXPECTED_ROUND_TRIPS.authenticateJwt,
+      );
+    });
+
+    it("sessions/exchange, no-MFA path", async () => {
+      const started = await h.app.services.sessions.start(h.project, orgA, memberA, [factor(memberA)], {});
+      let exchanged: { member_authenticated: boolean } | undefined;
+      assert.equal(
+        await measure(h, "/v1/b2b/sessions/exchange", async () => {
+          exchanged = await h.client.sessions.exchange({ session_token: started.sessionToken, organization_id: orgB.organizationId });
+        }),
+        EXPECTED_ROUND_TRIPS.exchange,
+      );
+      assert.equal(exchanged?.member_authenticated, true);
+    });
+  });
+}
