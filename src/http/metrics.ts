@@ -41,6 +41,12 @@ export class HttpMetrics {
     });
   }
 
+  /** Round trips a request answered earlier sent afterwards (its audit event, say). */
+  addRoundTrips(method: string, route: string, count: number): void {
+    const key = `${method}|${route}`;
+    this.roundTrips.set(key, (this.roundTrips.get(key) ?? 0) + count);
+  }
+
   /** The text exposition format, with `gauges` (name → value, help) read at scrape time. */
   render(gauges: { name: string; help: string; value: number; type?: "gauge" | "counter" }[]): string {
     const lines: string[] = [];

@@ -432,7 +432,9 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
   app.addHook("onResponse", async (request, reply) => {
     // The route pattern, never the raw URL: ids and emails stay out of the labels.
     const route = request.routeOptions.url ?? "unmatched";
-    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000, request.tesseraRoundTrips?.count ?? 0);
+    const tally = request.tesseraRoundTrips;
+    metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000, tally?.count ?? 0);
+    if (tally) tally.late = (count) => metrics.addRoundTrips(request.method, route, count);
   });
   app.get("/metrics", async (_request, reply) => {
     const pool = services.context.store.poolStats();

@@ -19,21 +19,55 @@ export interface CreatedProject {
   secret: string;
 }
 
+/**
+ * How long a node trusts a project row it read (the secret's hash) before reading it again: a
+ * secret replaced on another node stops working here within this bound (docs/postgresql.md).
+ */
+export const PROJECT_CACHE_TTL_MS = 2000;
+/** Projects remembered per node; the oldest read is forgotten first. */
+const PROJECT_CACHE_MAX_ENTRIES = 1000;
+
 export class ProjectService {
+  /** Projects whose credentials were accepted lately, by id, with when they were read. */
+  private readonly accepted = new Map<string, { project: Project; readAt: number }>();
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly keys: KeyService,
   ) {}
 
-  /** The project these Basic credentials belong to; any mismatch is the same 401. */
+  /**
+   * The project these Basic credentials belong to; any mismatch is the same 401. A project read
+   * in the last PROJECT_CACHE_TTL_MS is not read again (one database round trip less per
+   * request); a secret that does not match it is checked against a fresh read, so a new secret
+   * works on every node at once and only a replaced one lingers, for at most the bound.
+   */
   async authenticate(projectId: string, secret: string): Promise<Project> {
-    const project = await this.ctx.store.findProject(projectId);
     // Hash even when the project is unknown so both paths cost the same.
     const presented = sha256(secret);
+    let project = this.recentlyAccepted(projectId);
+    if (!project || !digestsEqual(presented, project.secretHash)) {
+      project = await this.ctx.store.findProject(projectId);
+      this.accepted.delete(projectId);
+      if (project && digestsEqual(presented, project.secretHash)) this.remember(project);
+    }
     if (!project || !digestsEqual(presented, project.secretHash)) throw new AppError("unauthorized_credentials");
     // Before any step commits: what the response needs after the commit (its signing key) is at hand.
     await this.keys.prepare(projectId);
     return project;
+  }
+
+  private recentlyAccepted(projectId: string): Project | null {
+    const entry = this.accepted.get(projectId);
+    if (!entry) return null;
+    const age = this.ctx.clock.now() - entry.readAt;
+    // A clock that went backwards counts as expired too.
+    return age >= 0 && age < PROJECT_CACHE_TTL_MS ? entry.project : null;
+  }
+
+  private remember(project: Project): void {
+    if (this.accepted.size >= PROJECT_CACHE_MAX_ENTRIES) this.accepted.delete(this.accepted.keys().next().value!);
+    this.accepted.set(project.projectId, { project, readAt: this.ctx.clock.now() });
   }
 
   /**
@@ -121,6 +155,7 @@ export class ProjectService {
     if (!digestsEqual(project.secretHash, secretHash)) {
       await this.ctx.store.setProjectSecretHash(projectId, secretHash);
       project = { ...project, secretHash };
+      this.accepted.delete(projectId);
     }
     await this.keys.ensureKeys(project);
     return project;

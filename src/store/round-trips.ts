@@ -10,6 +10,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 /** The round trips of one scope (a request). Work it started in the background still adds to it. */
 export class RoundTripTally {
   count = 0;
+  /** Where round trips sent after the scope was reported go (background work it started). */
+  late: ((count: number) => void) | null = null;
+
+  add(count: number): void {
+    this.count += count;
+    this.late?.(count);
+  }
 }
 
 const currentScope = new AsyncLocalStorage<RoundTripTally>();
@@ -20,7 +27,7 @@ export const roundTrips = {
   note(count = 1): void {
     total += count;
     const tally = currentScope.getStore();
-    if (tally) tally.count += count;
+    tally?.add(count);
   },
   /** The caller's tally (null outside a scope), for a round trip sent later on its behalf. */
   currentTally(): RoundTripTally | null {
@@ -29,7 +36,7 @@ export const roundTrips = {
   /** One round trip shared by several scopes (a batch): once in the total, once in each scope. */
   noteShared(tallies: Iterable<RoundTripTally | null>): void {
     total += 1;
-    for (const tally of new Set(tallies)) if (tally) tally.count += 1;
+    for (const tally of new Set(tallies)) tally?.add(1);
   },
   /** Runs `work` with its own tally; round trips of anything `work` starts are counted in it. */
   run<T>(tally: RoundTripTally, work: () => T): T {

@@ -29,6 +29,7 @@ import { StoreConflict, StoreUnavailable, type Change, type CommitResult, type P
 import { rowMappers, type Row } from "../rows.js";
 import { numberPlaceholders, uniqueConstraintName, type AtomicResult, type SqlExecutor, type SqlStatement, type SqlValue } from "../sql/executor.js";
 import { roundTrips, type RoundTripTally } from "../round-trips.js";
+import { StatementBatcher } from "./batcher.js";
 
 /** Migrations ship as .sql files beside the sources; compiled code finds them from the package root. */
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../../../src/store/postgres/migrations");
@@ -163,6 +164,14 @@ interface PendingRateLimitHit {
   now: EpochMs;
   tally: RoundTripTally | null;
   resolve(result: { allowed: boolean; retryAfterMs: number }): void;
+  reject(error: unknown): void;
+}
+
+/** A security event waiting for the next batched INSERT. */
+interface PendingSecurityEvent {
+  event: SecurityEvent;
+  tally: RoundTripTally | null;
+  resolve(): void;
   reject(error: unknown): void;
 }
 
@@ -386,6 +395,8 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Batched writes already accepted (audit events, rate-limit hits) are sent, not dropped.
+    await Promise.all([this.rateLimitHits.idle(), this.securityEvents.idle()]);
     await this.pool.end();
   }
 
@@ -947,12 +958,14 @@ export class PostgresStore implements Store {
     // Hits made in the same turn of the event loop (a request's several rules, concurrent requests)
     // go to the database as one statement: one round trip instead of one each.
     return new Promise((resolve, reject) => {
-      this.pendingHits.push({ key, windowStart: now - (now % windowMs), windowMs, limit, now, tally: roundTrips.currentTally(), resolve, reject });
-      if (this.pendingHits.length === 1) setImmediate(() => void this.flushRateLimitHits());
+      this.rateLimitHits.add({ key, windowStart: now - (now % windowMs), windowMs, limit, now, tally: roundTrips.currentTally(), resolve, reject });
     });
   }
 
-  private pendingHits: PendingRateLimitHit[] = [];
+  private readonly rateLimitHits = new StatementBatcher<PendingRateLimitHit>((hits) => this.sendRateLimitHits(hits), {
+    maxItems: 500,
+    oneAtATime: false,
+  });
 
   /**
    * One upsert for every pending hit. Concurrent upserts queue on each row and each counts on the
@@ -962,9 +975,7 @@ export class PostgresStore implements Store {
    * gets the count it would have seen one after another. Keys are locked in sorted order, so two
    * nodes' batches never deadlock.
    */
-  private async flushRateLimitHits(): Promise<void> {
-    const hits = this.pendingHits;
-    this.pendingHits = [];
+  private async sendRateLimitHits(hits: PendingRateLimitHit[]): Promise<void> {
     const byKey = new Map<string, { windowStart: number; hits: PendingRateLimitHit[] }>();
     for (const hit of hits) {
       const entry = byKey.get(hit.key);
@@ -1102,14 +1113,40 @@ export class PostgresStore implements Store {
   // Security events
 
   async recordSecurityEvent(event: SecurityEvent): Promise<void> {
-    await this.execute(
-      `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
-         session_id_hash, ip_address, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
-        event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt,
-      ],
-    );
+    // Events are written in the background: those of concurrent requests share one INSERT.
+    return new Promise((resolve, reject) => this.securityEvents.add({ event, tally: roundTrips.currentTally(), resolve, reject }));
+  }
+
+  private readonly securityEvents = new StatementBatcher<PendingSecurityEvent>((pending) => this.sendSecurityEvents(pending), {
+    maxItems: 100,
+    oneAtATime: true,
+  });
+
+  private async sendSecurityEvents(pending: PendingSecurityEvent[]): Promise<void> {
+    const columns = 13;
+    const rows = pending.map((_, row) => `(${Array.from({ length: columns }, (_, column) => `$${row * columns + column + 1}`).join(", ")})`);
+    const values = pending.flatMap(({ event }) => [
+      event.eventId, event.projectId, event.requestId, event.kind, event.outcome, event.reason, event.route, event.organizationId,
+      event.memberId, event.sessionIdHash, event.ipAddress, event.userAgent, event.createdAt,
+    ]);
+    roundTrips.noteShared(pending.map((entry) => entry.tally));
+    try {
+      await this.pool.query(
+        `INSERT INTO security_events (event_id, project_id, request_id, kind, outcome, reason, route, organization_id, member_id,
+           session_id_hash, ip_address, user_agent, created_at) VALUES ${rows.join(", ")}`,
+        values,
+      );
+    } catch (error) {
+      const translated = translatePgError(error);
+      if (pending.length > 1 && !(translated instanceof StoreUnavailable)) {
+        // One event the database refuses must not take the others with it: each on its own.
+        for (const entry of pending) await this.sendSecurityEvents([entry]);
+        return;
+      }
+      for (const entry of pending) entry.reject(translated);
+      return;
+    }
+    for (const entry of pending) entry.resolve();
   }
 
   async listSecurityEvents(projectId: string | null, options: { sinceAt?: EpochMs; limit: number }): Promise<SecurityEvent[]> {
