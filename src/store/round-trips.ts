@@ -10,6 +10,11 @@ import { AsyncLocalStorage } from "node:async_hooks";
 /** The round trips of one scope (a request). Work it started in the background still adds to it. */
 export class RoundTripTally {
   count = 0;
+  /**
+   * Rows a store read ahead for this request in a statement it had to send anyway (a session's
+   * organization and member), each handed out once instead of a round trip of its own.
+   */
+  readonly readAhead = new Map<string, unknown>();
   /** Where round trips sent after the scope was reported go (background work it started). */
   late: ((count: number) => void) | null = null;
 
