@@ -40,6 +40,7 @@ import {
   type Results,
   type ScalePoint,
   type ScenarioResult,
+  type ServerMeasure,
   type Target,
 } from "./lib/report.js";
 import {
@@ -363,10 +364,7 @@ class Bench {
             : null,
         peakRssMiB: peak,
         peakRssScope: peakScope,
-        dbRoundTripsPerRequest:
-          countsBefore && countsAfter && countsAfter.requests > countsBefore.requests
-            ? (countsAfter.roundTrips - countsBefore.roundTrips) / (countsAfter.requests - countsBefore.requests)
-            : null,
+        ...roundTripsPerRequest(countsBefore, countsAfter),
       };
       if (loadCpuBefore !== null && loadCpuAfter !== null) result.loadGeneratorCoresBusy = (loadCpuAfter - loadCpuBefore) / wall;
       log(
@@ -438,22 +436,36 @@ class Bench {
  * Requests answered and database round trips they sent so far, summed over the routes of the
  * server's /metrics (the scrape itself left out); null for a server without them (the peer).
  */
-async function requestAndRoundTripCounts(server: RunningServer): Promise<{ requests: number; roundTrips: number } | null> {
+async function requestAndRoundTripCounts(server: RunningServer): Promise<{ requests: number; roundTrips: number; processRoundTrips: number } | null> {
   if (server.target === "better-auth") return null;
   try {
     const text = await (await fetch(`${server.baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     let requests = 0;
     let roundTrips = 0;
+    let processRoundTrips = 0;
     for (const line of text.split("\n")) {
       if (line.includes('route="/metrics"')) continue;
       const value = Number(line.slice(line.lastIndexOf(" ") + 1));
       if (line.startsWith("tessera_http_requests_total{")) requests += value;
       else if (line.startsWith("tessera_db_round_trips_total{")) roundTrips += value;
+      else if (line.startsWith("tessera_db_round_trips_process_total ")) processRoundTrips = value;
     }
-    return { requests, roundTrips };
+    return { requests, roundTrips, processRoundTrips };
   } catch {
     return null;
   }
+}
+
+type Counts = Awaited<ReturnType<typeof requestAndRoundTripCounts>>;
+
+/** Round trips per request over a window: as each request waited for them, and as the database received them. */
+function roundTripsPerRequest(before: Counts, after: Counts): Pick<ServerMeasure, "dbRoundTripsPerRequest" | "dbRoundTripsSentPerRequest"> {
+  if (!before || !after || after.requests <= before.requests) return { dbRoundTripsPerRequest: null, dbRoundTripsSentPerRequest: null };
+  const requests = after.requests - before.requests;
+  return {
+    dbRoundTripsPerRequest: (after.roundTrips - before.roundTrips) / requests,
+    dbRoundTripsSentPerRequest: (after.processRoundTrips - before.processRoundTrips) / requests,
+  };
 }
 
 /** The local PostgreSQL of these machines, when TEST_DATABASE_URL is not set and it answers. */
