@@ -341,6 +341,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // <<< scim
   ];
 
+  // Round trips per request are counted where there are any (SQLite is embedded: none).
+  const countsRoundTrips = services.context.store.sqlExecutor().dialect === "postgres";
   for (const route of routes) {
     app.route({
       method: route.method,
@@ -348,11 +350,11 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
       // Before the body is parsed, so a malformed body is answered in the route's own error shape too.
       onRequest: async (request) => {
         request.tesseraAudit = route.audit ?? null;
-        request.tesseraRoundTrips = new RoundTripTally();
+        request.tesseraRoundTrips = countsRoundTrips ? new RoundTripTally() : null;
         request.tesseraErrorReply = route.errorReply ?? null;
       },
       // In a round-trip scope of its own: what the request costs the database is counted per route.
-      handler: (request, reply) => roundTrips.run(request.tesseraRoundTrips ?? new RoundTripTally(), async () => {
+      handler: (request, reply) => roundTrips.run(request.tesseraRoundTrips, async () => {
         let project: Project | undefined;
         const contentType = String(request.headers["content-type"] ?? "").toLowerCase();
         if (request.body !== undefined) {

@@ -43,9 +43,13 @@ export const roundTrips = {
     total += 1;
     for (const tally of new Set(tallies)) tally?.add(1);
   },
-  /** Runs `work` with its own tally; round trips of anything `work` starts are counted in it. */
-  run<T>(tally: RoundTripTally, work: () => T): T {
-    return currentScope.run(tally, work);
+  /**
+   * Runs `work` with its own tally; round trips of anything `work` starts are counted in it.
+   * With no tally (an embedded database: nothing to count) `work` runs as it is, and async
+   * context tracking, which costs every promise a little, is never switched on.
+   */
+  run<T>(tally: RoundTripTally | null, work: () => T): T {
+    return tally ? currentScope.run(tally, work) : work();
   },
   /** Round trips of this process so far. */
   total(): number {
