@@ -87,6 +87,9 @@ function configurationOf(provider: OAuthProviderName, settings: OAuthProviderSet
     if (!urls.every((url) => url.protocol === "https:" || isLoopback(url))) throw new AppError("oauth_config_not_found", "Provider endpoints must use https.");
     oidc.allowInsecureRequests(config);
   }
+  // openid-client skips the ID token's signature for tokens straight from the token endpoint
+  // (OIDC Core §3.1.3.7 allows it over TLS); Tessera checks it against the provider's JWKS anyway.
+  if (OIDC_PROVIDERS.has(provider) && settings.jwksUrl) oidc.enableNonRepudiationChecks(config);
   if (provider === "slack") config[oidc.customFetch] = slackTokenFetch;
   return config;
 }
