@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { expectSdkError, unique } from "../support/fixtures.js";
 import { expectStytchError, FakeClock, sdkClient, startHarness, type Harness } from "../support/harness.js";
-import { Browser, LocalGitHub, LocalOidcProvider, type OidcAccount } from "../support/oauth-providers.js";
+import { Browser, LocalGitHub, LocalOidcProvider, LocalTenantProvider, type OidcAccount } from "../support/oauth-providers.js";
 
 const projectId = `project-test-${randomUUID()}`;
 const secret = `secret-test-${randomUUID()}`;
@@ -26,10 +26,16 @@ function oauthSuite(name: string, postgresUrl?: string): void {
     const clock = new FakeClock(Date.now());
     const google = new LocalOidcProvider();
     const github = new LocalGitHub();
+    const microsoft = new LocalOidcProvider();
+    const slack = new LocalTenantProvider("slack");
+    const hubspot = new LocalTenantProvider("hubspot");
 
     before(async () => {
       await google.listen();
       await github.listen();
+      await microsoft.listen();
+      await slack.listen();
+      await hubspot.listen();
       h = await startHarness({
         clock,
         env: postgresUrl ? { DATABASE_URL: withSchema(postgresUrl, schema) } : {},
@@ -44,7 +50,13 @@ function oauthSuite(name: string, postgresUrl?: string): void {
                 { url: `${APP}/signup`, types: ["signup"], default: true },
                 { url: `${APP}/discover`, types: ["discovery"], default: true },
               ],
-              oauth_providers: { google: google.settings(), github: github.settings() },
+              oauth_providers: {
+                google: google.settings(),
+                github: github.settings(),
+                microsoft: microsoft.settings(),
+                slack: slack.settings(),
+                hubspot: hubspot.settings(),
+              },
             },
           ],
         },
@@ -52,12 +64,16 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       // The providers redirect to this server's own port.
       h.app.services.oauthLogins.publicUrl = h.baseUrl;
       await google.configure(h.app.services.oauthLogins.redirectUri("google"));
+      await microsoft.configure(h.app.services.oauthLogins.redirectUri("microsoft"));
       client = sdkClient(h.baseUrl, projectId, secret);
     });
     after(async () => {
       await h.close();
       await google.close();
       await github.close();
+      await microsoft.close();
+      await slack.close();
+      await hubspot.close();
       if (postgresUrl) {
         const admin = new pg.Client({ connectionString: postgresUrl });
         await admin.connect();
@@ -65,6 +81,29 @@ function oauthSuite(name: string, postgresUrl?: string): void {
         await admin.end();
       }
     });
+
+    async function restoreProviders(): Promise<void> {
+      await h.app.services.projectSettings.update(projectId, {
+        oauthProviders: Object.fromEntries(
+          Object.entries({ google, github, microsoft, slack, hubspot }).map(([name, provider]) => [name, toInput(provider.settings())]),
+        ),
+      });
+    }
+
+    /** The passcode of the newest email to `to` (the file's project's test outbox). */
+    async function latestCode(to: string): Promise<string> {
+      const response = await fetch(`${h.baseUrl}/v1/test/outbox?to=${encodeURIComponent(to)}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${projectId}:${secret}`).toString("base64")}` },
+      });
+      const body = (await response.json()) as { messages: { code: string | null }[] };
+      return body.messages[0]!.code!;
+    }
+
+    /** A member of `org` whose email a Google login has verified. */
+    async function verifiedMember(org: { organization_id: string }, email: string) {
+      google.nextAccount = account(email);
+      return client.oauth.authenticate({ oauth_token: (await login("google", { organization_id: org.organization_id })).searchParams.get("token")! });
+    }
 
     function account(email: string, fields: Partial<OidcAccount> = {}): OidcAccount {
       return { sub: randomUUID(), email, email_verified: true, name: "Ada Lovelace", ...fields };
@@ -223,7 +262,9 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       expectStytchError(await (await start({ organization_id: org.organization_id, login_redirect_url: "https://evil.example/steal" })).json(), 400, "no_match_for_provided_magic_link_url");
       expectStytchError(await (await start({})).json(), 400, "missing_oauth_organization_locator");
       expectStytchError(await (await start({ organization_id: org.organization_id, slug: org.organization_slug })).json(), 400, "too_many_oauth_organization_locators");
+      await h.app.services.projectSettings.update(projectId, { oauthProviders: { google: toInput(google.settings()) } });
       expectStytchError(await (await start({ organization_id: org.organization_id }, "slack")).json(), 400, "oauth_config_not_found");
+      await restoreProviders();
       const badToken = await fetch(`${h.baseUrl}/v1/b2b/public/oauth/google/start?public_token=public-token-test-${randomUUID()}&organization_id=${org.organization_id}`, { redirect: "manual" });
       expectStytchError(await badToken.json(), 401, "public_token_not_found");
       const ok = await start({ organization_id: org.organization_id, custom_scopes: "https://www.googleapis.com/auth/calendar.readonly", provider_login_hint: "ada@acme.test", provider_state: "evil" });
@@ -247,7 +288,7 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       try {
         for (const override of [{ issuer: other.issuer }, { jwks_url: `${other.issuer}/jwks` }]) {
           await h.app.services.projectSettings.update(projectId, {
-            oauthProviders: { google: { ...(toInput(google.settings())), ...toInput(override as any) }, github: toInput(github.settings()) },
+            oauthProviders: { google: { ...toInput(google.settings()), ...toInput(override as any) } },
           });
           google.nextAccount = account(`${unique("forged")}@acme.test`);
           const result = await new Browser().follow(startUrl("google", { organization_id: org.organization_id }), APP);
@@ -255,7 +296,7 @@ function oauthSuite(name: string, postgresUrl?: string): void {
           expectStytchError(await result.last.json(), 400, "oauth_auth_code_error");
         }
       } finally {
-        await h.app.services.projectSettings.update(projectId, { oauthProviders: { google: toInput(google.settings()), github: toInput(github.settings()) } });
+        await restoreProviders();
         await other.close();
       }
     });
@@ -335,6 +376,80 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       assert.equal(tokens.registrations[0]!.provider_subject, "1003");
       assert.deepEqual(tokens.registrations[0]!.provider_tenant_ids, ["99"]);
       assert.equal(tokens.registrations[0]!.access_token, viaGithub.provider_values!.access_token);
+    });
+
+    it("Microsoft: email vouched by xms_edov (or email_verified) logs in, else oauth_unverified_email; the tenant id; Microsoft's token shape", async () => {
+      const org = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["contoso.test"] });
+      microsoft.nextAccount = { sub: randomUUID(), email: `${unique("ms")}@contoso.test`, email_verified: false, tid: "9188040d-6c67-4c5b-b112-36a304b66dad" };
+      const refused = await new Browser().follow(startUrl("microsoft", { organization_id: org.organization_id }), APP);
+      expectStytchError(await refused.last.json(), 400, "oauth_unverified_email");
+
+      const person = { sub: randomUUID(), email: `${unique("ms")}@contoso.test`, email_verified: false, xms_edov: true, tid: "9188040d-6c67-4c5b-b112-36a304b66dad" };
+      microsoft.nextAccount = person;
+      const response = await client.oauth.authenticate({ oauth_token: (await login("microsoft", { organization_id: org.organization_id })).searchParams.get("token")! });
+      assert.equal(response.member_authenticated, true);
+      assert.equal(response.provider_type, "Microsoft");
+      assert.equal((response.member_session!.authentication_factors[0] as any).delivery_method, "oauth_microsoft");
+      const tokens = await client.organizations.members.oauthProviders.microsoft({ organization_id: org.organization_id, member_id: response.member_id });
+      assert.equal(tokens.provider_subject, person.sub);
+      assert.equal(tokens.access_token, response.provider_values!.access_token);
+      assert.ok(tokens.id_token);
+      assert.equal(typeof tokens.access_token_expires_in, "number");
+    });
+
+    it("Slack: JIT by workspace → pending member, primary_required; email OTP on the intermediate session finishes it; then Slack logs in and its user and bot tokens read", async () => {
+      const org = await organization({ oauth_tenant_jit_provisioning: "RESTRICTED", allowed_oauth_tenants: { slack: ["T9TK3CUKW"] }, email_invites: "ALL_ALLOWED" });
+      const email = `${unique("slack")}@slack.test`;
+      slack.nextAccount = { userId: "U0G9QF9C6", email, name: "Slack User", tenantId: "T9TK3CUKW" };
+      const pending = await client.oauth.authenticate({ oauth_token: (await login("slack", { organization_id: org.organization_id })).searchParams.get("token")! });
+      assert.equal(pending.member_authenticated, false);
+      assert.equal(pending.member.status, "pending");
+      assert.deepEqual(pending.primary_required?.allowed_auth_methods, ["email_otp", "magic_link"]);
+
+      await client.otps.email.loginOrSignup({ organization_id: org.organization_id, email_address: email });
+      const verified = await client.otps.email.authenticate({
+        organization_id: org.organization_id,
+        email_address: email,
+        code: await latestCode(email),
+        intermediate_session_token: pending.intermediate_session_token,
+      });
+      assert.equal(verified.member_authenticated, true);
+      assert.equal(verified.member.email_address_verified, true);
+
+      const again = await client.oauth.authenticate({ oauth_token: (await login("slack", { organization_id: org.organization_id })).searchParams.get("token")! });
+      assert.equal(again.member_authenticated, true);
+      assert.equal(again.provider_type, "Slack");
+      assert.ok(again.provider_values!.access_token!.startsWith("xoxp-"));
+      const tokens = await client.organizations.members.oauthProviders.slack({ organization_id: org.organization_id, member_id: again.member_id });
+      assert.equal(tokens.registrations.length, 1);
+      const registration = tokens.registrations[0]!;
+      assert.equal(registration.provider_subject, "U0G9QF9C6");
+      assert.equal(registration.provider_tenant_id, "T9TK3CUKW");
+      assert.ok(registration.access_token.startsWith("xoxp-"));
+      assert.ok(registration.bot_access_token.startsWith("xoxb-"), "the bot token of the installation");
+      assert.deepEqual(registration.bot_scopes, ["commands", "incoming-webhook"]);
+    });
+
+    it("HubSpot: a verified member logs in; its access token is refreshed with the stored refresh token when it expires", async () => {
+      const org = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["hub.test"] });
+      const email = `${unique("hub")}@hub.test`;
+      const first = await verifiedMember(org, email);
+      hubspot.nextAccount = { userId: "7654321", email, name: "", tenantId: "62515" };
+      const response = await client.oauth.authenticate({ oauth_token: (await login("hubspot", { organization_id: org.organization_id })).searchParams.get("token")! });
+      assert.equal(response.member_authenticated, true);
+      assert.equal(response.member_id, first.member_id);
+      assert.equal(response.provider_type, "HubSpot");
+      const tokens = await client.organizations.members.oauthProviders.hubspot({ organization_id: org.organization_id, member_id: first.member_id, include_refresh_token: true });
+      const registration = tokens.registrations[0]!;
+      assert.equal(registration.provider_tenant_id, "62515");
+      assert.equal(registration.provider_subject, "7654321");
+      assert.ok(registration.refresh_token?.startsWith("hsr-"));
+      assert.ok(registration.scopes.includes("crm.objects.contacts.read"));
+      clock.advanceMinutes(31);
+      const refreshed = (await client.organizations.members.oauthProviders.hubspot({ organization_id: org.organization_id, member_id: first.member_id })).registrations[0]!;
+      assert.notEqual(refreshed.access_token, registration.access_token);
+      assert.equal(refreshed.refresh_token, undefined);
+      assert.ok(refreshed.access_token_expires_in > 1700);
     });
   });
 }

@@ -17,6 +17,7 @@ export interface OidcAccount {
   name?: string;
   hd?: string;
   tid?: string;
+  xms_edov?: boolean;
 }
 
 async function listen(server: Server): Promise<string> {
@@ -66,7 +67,7 @@ export class LocalOidcProvider {
           token_endpoint_auth_method: "client_secret_post",
         },
       ],
-      claims: { openid: ["sub", "hd", "tid"], email: ["email", "email_verified"], profile: ["name"] },
+      claims: { openid: ["sub", "hd", "tid", "xms_edov"], email: ["email", "email_verified"], profile: ["name"] },
       conformIdTokenClaims: false,
       jwks: { keys: [signingKey] },
       scopes: ["openid", "email", "profile", "offline_access"],
@@ -249,5 +250,153 @@ export class Browser {
       url = next;
     }
     throw new Error(`too many redirects: ${hops.join(" → ")}`);
+  }
+}
+
+export interface TenantAccount {
+  userId: string;
+  email: string;
+  name: string;
+  tenantId: string;
+}
+
+/**
+ * Slack's (oauth.v2: `authed_user` user token beside a `token_type: "bot"` bot token,
+ * `users.identity`) or HubSpot's (token with refresh, `GET /oauth/v1/access-tokens/{token}`
+ * with `hub_id`, `user`, `user_id`) real endpoints and JSON shapes, on a local port.
+ */
+export class LocalTenantProvider {
+  readonly clientId = randomBytes(8).toString("hex");
+  readonly clientSecret = randomBytes(20).toString("hex");
+  url = "";
+  nextAccount: TenantAccount | null = null;
+  /** HubSpot access tokens live this long (seconds). */
+  accessTokenTtlSeconds = 1800;
+  private readonly codes = new Map<string, { account: TenantAccount; redirectUri: string }>();
+  private readonly tokens = new Map<string, TenantAccount>();
+  private readonly refreshTokens = new Map<string, TenantAccount>();
+  private readonly server: Server = createServer((req, res) => {
+    this.handle(req, res).catch((error) => {
+      res.statusCode = 500;
+      res.end(String(error));
+    });
+  });
+
+  constructor(readonly kind: "slack" | "hubspot") {}
+
+  async listen(): Promise<string> {
+    this.url = await listen(this.server);
+    return this.url;
+  }
+
+  settings(): Record<string, unknown> {
+    return this.kind === "slack"
+      ? {
+          client_id: this.clientId,
+          client_secret: this.clientSecret,
+          authorization_url: `${this.url}/oauth/v2/authorize`,
+          token_url: `${this.url}/api/oauth.v2.access`,
+          userinfo_url: `${this.url}/api/users.identity`,
+        }
+      : {
+          client_id: this.clientId,
+          client_secret: this.clientSecret,
+          authorization_url: `${this.url}/oauth/authorize`,
+          token_url: `${this.url}/oauth/v1/token`,
+          userinfo_url: `${this.url}/oauth/v1/access-tokens`,
+        };
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    res.statusCode = status;
+    res.setHeader("content-type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(body));
+  }
+
+  private issue(account: TenantAccount): Record<string, unknown> {
+    if (this.kind === "slack") {
+      const user = `xoxp-${randomBytes(12).toString("hex")}`;
+      this.tokens.set(user, account);
+      return {
+        ok: true,
+        app_id: "A0KRD7HC3",
+        authed_user: { id: account.userId, scope: "identity.basic,identity.email,identity.team,identity.avatar", access_token: user, token_type: "user" },
+        scope: "commands,incoming-webhook",
+        token_type: "bot",
+        access_token: `xoxb-${randomBytes(12).toString("hex")}`,
+        bot_user_id: "U0KRQLJ9H",
+        team: { name: "Slack Softball Team", id: account.tenantId },
+        enterprise: null,
+        is_enterprise_install: false,
+      };
+    }
+    const access = `hs-${randomBytes(12).toString("hex")}`;
+    const refresh = `hsr-${randomBytes(12).toString("hex")}`;
+    this.tokens.set(access, account);
+    this.refreshTokens.set(refresh, account);
+    return { token_type: "bearer", access_token: access, refresh_token: refresh, expires_in: this.accessTokenTtlSeconds };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.url);
+    if (url.pathname === "/oauth/v2/authorize" || url.pathname === "/oauth/authorize") {
+      const account = this.nextAccount;
+      if (!account || url.searchParams.get("client_id") !== this.clientId) return this.json(res, 400, { error: "bad request" });
+      const code = randomBytes(10).toString("hex");
+      this.codes.set(code, { account, redirectUri: url.searchParams.get("redirect_uri") ?? "" });
+      res.statusCode = 302;
+      res.setHeader("location", `${url.searchParams.get("redirect_uri")}?code=${code}&state=${encodeURIComponent(url.searchParams.get("state") ?? "")}`);
+      return void res.end();
+    }
+    if ((url.pathname === "/api/oauth.v2.access" || url.pathname === "/oauth/v1/token") && req.method === "POST") {
+      let text = "";
+      for await (const chunk of req) text += chunk;
+      const form = new URLSearchParams(text);
+      const basic = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString();
+      const secretOk = form.get("client_secret") === this.clientSecret || basic === `${this.clientId}:${this.clientSecret}`;
+      if (form.get("grant_type") === "refresh_token") {
+        const account = this.refreshTokens.get(form.get("refresh_token") ?? "");
+        if (!account || !secretOk) return this.json(res, 400, { status: "BAD_REFRESH_TOKEN", message: "missing or unknown refresh token" });
+        return this.json(res, 200, this.issue(account));
+      }
+      const grant = this.codes.get(form.get("code") ?? "");
+      this.codes.delete(form.get("code") ?? "");
+      if (!grant || !secretOk || form.get("redirect_uri") !== grant.redirectUri) {
+        // Slack answers failures with 200 and ok:false; HubSpot with 400.
+        return this.kind === "slack" ? this.json(res, 200, { ok: false, error: "invalid_code" }) : this.json(res, 400, { status: "BAD_AUTH_CODE", message: "bad code" });
+      }
+      return this.json(res, 200, this.issue(grant.account));
+    }
+    if (this.kind === "hubspot" && url.pathname.startsWith("/oauth/v1/access-tokens/")) {
+      const token = decodeURIComponent(url.pathname.slice("/oauth/v1/access-tokens/".length));
+      const account = this.tokens.get(token);
+      if (!account) return this.json(res, 404, { status: "error", message: "not found" });
+      return this.json(res, 200, {
+        token,
+        user: account.email,
+        hub_domain: "demo.hubspot.test",
+        scopes: ["oauth", "crm.objects.contacts.read"],
+        hub_id: Number(account.tenantId),
+        app_id: 456,
+        expires_in: this.accessTokenTtlSeconds,
+        user_id: Number(account.userId),
+        token_type: "access",
+      });
+    }
+    if (this.kind === "slack" && url.pathname === "/api/users.identity") {
+      const account = this.tokens.get((req.headers.authorization ?? "").replace(/^Bearer /, ""));
+      if (!account) return this.json(res, 200, { ok: false, error: "invalid_auth" });
+      return this.json(res, 200, {
+        ok: true,
+        user: { name: account.name, id: account.userId, email: account.email, image_512: `https://slack.example/${account.userId}.png` },
+        team: { id: account.tenantId },
+      });
+    }
+    this.json(res, 404, { ok: false, error: "unknown_method" });
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
