@@ -451,6 +451,31 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       assert.equal(refreshed.refresh_token, undefined);
       assert.ok(refreshed.access_token_expires_in > 1700);
     });
+
+    it("discovery through GitHub (email not vouched for): tenants listed; a verified membership is entered, an unverified one and a new organization need a primary factor", async () => {
+      const email = `${unique("ghd")}@ghd.test`;
+      const verifiedOrg = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["ghd.test"] });
+      await verifiedMember(verifiedOrg, email);
+      const unverifiedOrg = await organization();
+      await client.organizations.members.create({ organization_id: unverifiedOrg.organization_id, email_address: email });
+      github.nextAccount = { id: 2001, login: "disc", name: "Disco Verer", email, orgIds: [31337] };
+      const landed = await login("github", {}, true);
+      const discovered = await client.oauth.discovery.authenticate({ discovery_oauth_token: landed.searchParams.get("token")! });
+      assert.equal(discovered.provider_type, "GitHub");
+      assert.deepEqual(discovered.provider_tenant_ids, ["31337"]);
+      assert.equal(discovered.provider_tenant_id, "31337");
+      const byOrg = new Map(discovered.discovered_organizations.map((entry: any) => [entry.organization.organization_id, entry]));
+      assert.equal((byOrg.get(verifiedOrg.organization_id) as any).member_authenticated, true);
+      assert.equal((byOrg.get(unverifiedOrg.organization_id) as any).member_authenticated, false);
+      assert.ok((byOrg.get(unverifiedOrg.organization_id) as any).primary_required);
+      // No domain-joinable organizations without an email proof.
+      assert.equal(byOrg.size, 2);
+
+      const created = await client.discovery.organizations.create({ intermediate_session_token: discovered.intermediate_session_token, organization_name: unique("GitHubbers") });
+      assert.equal(created.member_authenticated, false, "a new organization needs the email proven");
+      assert.ok(created.primary_required);
+      assert.equal(created.session_token, "");
+    });
   });
 }
 
