@@ -476,6 +476,44 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       assert.ok(created.primary_required);
       assert.equal(created.session_token, "");
     });
+
+    it("an expired access token without a refresh token, or one the provider will not refresh: Stytch's errors", async () => {
+      const org = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["expiry.test"] });
+      microsoft.issueRefreshTokens = false;
+      microsoft.nextAccount = { sub: randomUUID(), email: `${unique("ms")}@expiry.test`, email_verified: true, tid: "tenant-expiry" };
+      const ms = await client.oauth.authenticate({ oauth_token: (await login("microsoft", { organization_id: org.organization_id })).searchParams.get("token")! });
+      microsoft.issueRefreshTokens = true;
+      assert.equal(ms.provider_values!.refresh_token, "");
+      const email = `${unique("hub")}@expiry.test`;
+      const member = await verifiedMember(org, email);
+      hubspot.nextAccount = { userId: "555", email, name: "", tenantId: "62515" };
+      await client.oauth.authenticate({ oauth_token: (await login("hubspot", { organization_id: org.organization_id })).searchParams.get("token")! });
+      clock.advanceMinutes(90);
+      await expectSdkError(client.organizations.members.oauthProviders.microsoft({ organization_id: org.organization_id, member_id: ms.member_id }), 400, "missing_oauth_refresh_token");
+      hubspot.refuseRefresh = true;
+      try {
+        await expectSdkError(client.organizations.members.oauthProviders.hubspot({ organization_id: org.organization_id, member_id: member.member_id }), 400, "unable_to_refresh_oauth_token");
+      } finally {
+        hubspot.refuseRefresh = false;
+      }
+    });
+
+    it("provider tokens are sealed at rest: no access, refresh or ID token appears in any stored row", async () => {
+      const org = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["sealed.test"] });
+      google.nextAccount = account(`${unique("sealed")}@sealed.test`);
+      const landed = await login("google", { organization_id: org.organization_id });
+      const response = await client.oauth.authenticate({ oauth_token: landed.searchParams.get("token")! });
+      const values = response.provider_values!;
+      const sql = h.app.services.context.store.sqlExecutor();
+      const stored = JSON.stringify([
+        await sql.query("SELECT * FROM oauth_registrations"),
+        await sql.query("SELECT * FROM one_time_secrets"),
+      ]);
+      for (const secretValue of [values.access_token!, values.refresh_token!, values.id_token!, landed.searchParams.get("token")!]) {
+        assert.ok(secretValue.length > 10);
+        assert.ok(!stored.includes(secretValue), "a provider token or the OAuth token is stored in the clear");
+      }
+    });
   });
 }
 

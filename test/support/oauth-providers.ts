@@ -33,6 +33,8 @@ export class LocalOidcProvider {
   nextAccount: OidcAccount | null = null;
   /** Answer the next authorization with this OAuth error instead of a code (e.g. access_denied). */
   nextError: string | null = null;
+  /** Whether code exchanges hand out a refresh token. */
+  issueRefreshTokens = true;
   private readonly server: Server;
   private handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   private readonly accounts = new Map<string, OidcAccount>();
@@ -71,7 +73,7 @@ export class LocalOidcProvider {
       conformIdTokenClaims: false,
       jwks: { keys: [signingKey] },
       scopes: ["openid", "email", "profile", "offline_access"],
-      issueRefreshToken: async () => true,
+      issueRefreshToken: async () => this.issueRefreshTokens,
       ttl: { AccessToken: options.accessTokenTtlSeconds ?? 3600, IdToken: 3600, AuthorizationCode: 60, Interaction: 600, Session: 600, Grant: 600, RefreshToken: 86400 },
       features: { devInteractions: { enabled: false } },
       interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
@@ -272,6 +274,8 @@ export class LocalTenantProvider {
   nextAccount: TenantAccount | null = null;
   /** HubSpot access tokens live this long (seconds). */
   accessTokenTtlSeconds = 1800;
+  /** Refuse refresh grants (as for a revoked app). */
+  refuseRefresh = false;
   private readonly codes = new Map<string, { account: TenantAccount; redirectUri: string }>();
   private readonly tokens = new Map<string, TenantAccount>();
   private readonly refreshTokens = new Map<string, TenantAccount>();
@@ -356,7 +360,7 @@ export class LocalTenantProvider {
       const secretOk = form.get("client_secret") === this.clientSecret || basic === `${this.clientId}:${this.clientSecret}`;
       if (form.get("grant_type") === "refresh_token") {
         const account = this.refreshTokens.get(form.get("refresh_token") ?? "");
-        if (!account || !secretOk) return this.json(res, 400, { status: "BAD_REFRESH_TOKEN", message: "missing or unknown refresh token" });
+        if (!account || !secretOk || this.refuseRefresh) return this.json(res, 400, { status: "BAD_REFRESH_TOKEN", message: "missing or unknown refresh token" });
         return this.json(res, 200, this.issue(account));
       }
       const grant = this.codes.get(form.get("code") ?? "");
