@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import { Writable } from "node:stream";
 import pg from "pg";
 import { expectSdkError, unique } from "../support/fixtures.js";
 import { expectStytchError, FakeClock, sdkClient, startHarness, type Harness } from "../support/harness.js";
@@ -29,6 +30,15 @@ function oauthSuite(name: string, postgresUrl?: string): void {
     const microsoft = new LocalOidcProvider();
     const slack = new LocalTenantProvider("slack");
     const hubspot = new LocalTenantProvider("hubspot");
+    // Every log line at debug level, and every secret the flows handled: none may appear in a line.
+    const logLines: string[] = [];
+    const handledSecrets = new Set<string>();
+    const logDestination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logLines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
 
     before(async () => {
       await google.listen();
@@ -38,7 +48,8 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       await hubspot.listen();
       h = await startHarness({
         clock,
-        env: postgresUrl ? { DATABASE_URL: withSchema(postgresUrl, schema) } : {},
+        logDestination,
+        env: { LOG_LEVEL: "debug", ...(postgresUrl ? { DATABASE_URL: withSchema(postgresUrl, schema) } : {}) },
         configFile: {
           projects: [
             {
@@ -118,7 +129,11 @@ function oauthSuite(name: string, postgresUrl?: string): void {
     async function login(provider: string, params: Record<string, string>, discovery = false, browser = new Browser()): Promise<URL> {
       const { location, last, hops } = await browser.follow(startUrl(provider, params, discovery), APP);
       assert.ok(location, `no redirect to the app: ${last.status} ${await last.text()} via ${hops.join(" → ")}`);
-      return new URL(location);
+      const callback = new URL(hops.find((hop) => hop.includes("/v1/b2b/oauth/callback/"))!);
+      for (const name of ["code", "state"]) handledSecrets.add(callback.searchParams.get(name)!);
+      const landed = new URL(location);
+      handledSecrets.add(landed.searchParams.get("token")!);
+      return landed;
     }
 
     async function organization(fields: Record<string, unknown> = {}) {
@@ -513,6 +528,41 @@ function oauthSuite(name: string, postgresUrl?: string): void {
         assert.ok(secretValue.length > 10);
         assert.ok(!stored.includes(secretValue), "a provider token or the OAuth token is stored in the clear");
       }
+    });
+
+    it("an unreachable provider API or token endpoint is a 4xx, never a 5xx", async () => {
+      const org = await organization({ oauth_tenant_jit_provisioning: "RESTRICTED", allowed_oauth_tenants: { github: ["1"] } });
+      const closed = "http://127.0.0.1:9"; // discard port: nothing listens
+      try {
+        for (const [override, errorType] of [
+          [{ userinfo_url: `${closed}/user` }, "oauth_flow_callback_error"],
+          [{ token_url: `${closed}/login/oauth/access_token` }, "oauth_auth_code_error"],
+        ] as const) {
+          await h.app.services.projectSettings.update(projectId, { oauthProviders: { github: { ...toInput(github.settings()), ...toInput(override) } } });
+          github.nextAccount = { id: 3001, login: "down", name: "", email: `${unique("down")}@gh.test`, orgIds: [1] };
+          const result = await new Browser().follow(startUrl("github", { organization_id: org.organization_id }), APP);
+          assert.equal(result.location, null);
+          expectStytchError(await result.last.json(), 400, errorType);
+        }
+      } finally {
+        await restoreProviders();
+      }
+    });
+
+    it("the logs (debug level) of every flow above carry no state, code, OAuth token or provider token", async () => {
+      const sql = h.app.services.context.store.sqlExecutor();
+      // The provider tokens handed out are the ones the registrations hold: read them back through the API.
+      for (const row of await sql.query("SELECT organization_id, member_id, provider FROM oauth_registrations")) {
+        const provider = String(row.provider) as "google";
+        const read: any = await client.organizations.members.oauthProviders[provider]({ organization_id: String(row.organization_id), member_id: String(row.member_id), include_refresh_token: true }).catch(() => null);
+        for (const entry of read ? (read.registrations ?? [read]) : []) {
+          for (const value of [entry.access_token, entry.refresh_token, entry.id_token, entry.bot_access_token]) if (typeof value === "string" && value !== "") handledSecrets.add(value);
+        }
+      }
+      assert.ok(handledSecrets.size > 40, `secrets collected: ${handledSecrets.size}`);
+      assert.ok(logLines.length > 50, "the server logged");
+      const text = logLines.join("\n");
+      for (const value of handledSecrets) assert.ok(!text.includes(value), `a secret appears in the logs: ${value.slice(0, 6)}…`);
     });
   });
 }

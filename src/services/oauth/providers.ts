@@ -194,7 +194,13 @@ export async function exchangeCode(
     throw new AppError("oauth_auth_code_error", `The provider refused the authorization code or its ID token did not verify (${describe(error)}).`);
   }
   const tokens = tokensOf(response, options.now, options.requestedScopes);
-  return { tokens, profile: await readProfile(provider, settings, config, response, tokens) };
+  try {
+    return { tokens, profile: await readProfile(provider, settings, response, tokens) };
+  } catch (error) {
+    // An unreachable or misbehaving provider API is the provider's failure, not a server error.
+    if (error instanceof AppError) throw error;
+    throw new AppError("oauth_flow_callback_error", `The provider's API could not be read (${describe(error)}).`);
+  }
 }
 
 function describe(error: unknown): string {
@@ -205,7 +211,6 @@ function describe(error: unknown): string {
 async function readProfile(
   provider: OAuthProviderName,
   settings: OAuthProviderSettings,
-  config: oidc.Configuration,
   response: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers,
   tokens: ProviderTokens,
 ): Promise<ProviderProfile> {
