@@ -316,6 +316,33 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       }
     });
 
+    it("an ID token with the wrong audience or nonce, expired, or not valid yet — validly signed — is refused", async () => {
+      const org = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["acme.test"] });
+      const now = Math.floor(Date.now() / 1000);
+      const forgeries: [string, (claims: Record<string, unknown>) => Record<string, unknown>][] = [
+        ["audience", (claims) => ({ ...claims, aud: "another-client" })],
+        ["nonce", (claims) => ({ ...claims, nonce: "not-the-one-sent" })],
+        ["no nonce", ({ nonce: _nonce, ...claims }) => claims],
+        ["expired", (claims) => ({ ...claims, iat: now - 7200, exp: now - 3600 })],
+        ["not valid yet", (claims) => ({ ...claims, nbf: now + 3600 })],
+      ];
+      try {
+        for (const [label, forge] of forgeries) {
+          google.forgeIdToken = forge;
+          google.nextAccount = account(`${unique("forged")}@acme.test`);
+          const result = await new Browser().follow(startUrl("google", { organization_id: org.organization_id }), APP);
+          assert.equal(result.location, null, label);
+          expectStytchError(await result.last.json(), 400, "oauth_auth_code_error");
+        }
+        // The same re-signing without a change passes: the refusals above are the claims', not the re-signing's.
+        google.forgeIdToken = (claims) => claims;
+        google.nextAccount = account(`${unique("forged")}@acme.test`);
+        assert.ok((await new Browser().follow(startUrl("google", { organization_id: org.organization_id }), APP)).location);
+      } finally {
+        google.forgeIdToken = null;
+      }
+    });
+
     it("discovery: Google → intermediate session listing memberships and domain-joinable organizations; exchange and create", async () => {
       const email = `${unique("disc")}@disc.test`;
       const member = await organization();
@@ -547,6 +574,36 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       } finally {
         await restoreProviders();
       }
+    });
+
+    it("sessions.exchange: a Google factor carries as is; a GitHub factor as oauth_exchange_github, which proves nothing for an unverified member", async () => {
+      const email = `${unique("xchg")}@xchg.test`;
+      const home = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["xchg.test"] });
+      const viaGoogle = await verifiedMember(home, email);
+      const unverified = await organization();
+      await client.organizations.members.create({ organization_id: unverified.organization_id, email_address: email });
+      const verifiedElsewhere = await organization({ email_jit_provisioning: "RESTRICTED", email_allowed_domains: ["xchg.test"] });
+      await verifiedMember(verifiedElsewhere, email);
+
+      const googleExchange = await client.sessions.exchange({ organization_id: unverified.organization_id, session_token: viaGoogle.session_token });
+      assert.equal(googleExchange.member_authenticated, true);
+      assert.equal((googleExchange.member_session!.authentication_factors[0] as any).delivery_method, "oauth_google");
+
+      github.nextAccount = { id: 4001, login: "xchg", name: "", email, orgIds: [] };
+      const viaGithub = await client.oauth.authenticate({ oauth_token: (await login("github", { organization_id: home.organization_id })).searchParams.get("token")! });
+      assert.equal(viaGithub.member_authenticated, true);
+      // A member whose email this GitHub session has not proven: primary step-up.
+      const githubSessionOnly = (await client.sessions.authenticate({ session_token: viaGithub.session_token })).member_session.authentication_factors;
+      assert.ok(githubSessionOnly.some((factor: any) => factor.delivery_method === "oauth_github"));
+      const otherUnverified = await organization();
+      await client.organizations.members.create({ organization_id: otherUnverified.organization_id, email_address: email });
+      const refused = await client.sessions.exchange({ organization_id: otherUnverified.organization_id, session_token: viaGithub.session_token });
+      assert.ok(!githubSessionOnly.some((factor: any) => factor.delivery_method === "oauth_google"), "the session holds the GitHub factor alone");
+      assert.equal(refused.member_authenticated, false);
+      assert.ok(refused.primary_required);
+      const entered = await client.sessions.exchange({ organization_id: verifiedElsewhere.organization_id, session_token: viaGithub.session_token });
+      assert.equal(entered.member_authenticated, true);
+      assert.ok(entered.member_session!.authentication_factors.some((factor: any) => factor.delivery_method === "oauth_exchange_github" && factor.github_oauth_exchange_factor));
     });
 
     it("the logs (debug level) of every flow above carry no state, code, OAuth token or provider token", async () => {

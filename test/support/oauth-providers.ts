@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair } from "jose";
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from "jose";
 
 export interface OidcAccount {
   sub: string;
@@ -39,6 +39,9 @@ export class LocalOidcProvider {
   private handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
   private readonly accounts = new Map<string, OidcAccount>();
   provider: any;
+  private signing: { key: CryptoKey; kid: string } | null = null;
+  /** When set, the token endpoint's ID token is re-signed with the provider's own key after this changes its claims. */
+  forgeIdToken: ((claims: Record<string, unknown>) => Record<string, unknown>) | null = null;
 
   constructor() {
     this.server = createServer((req, res) => this.handler(req, res));
@@ -56,6 +59,7 @@ export class LocalOidcProvider {
     // A key of its own (oidc-provider's built-in development key is the same in every instance).
     const { privateKey } = await generateKeyPair("RS256", { extractable: true });
     const signingKey = { ...(await exportJWK(privateKey)), kid: randomBytes(8).toString("hex"), alg: "RS256", use: "sig" };
+    this.signing = { key: privateKey, kid: signingKey.kid };
     const originalWarn = console.warn;
     console.warn = () => {};
     const provider = new Provider(this.issuer, {
@@ -103,8 +107,30 @@ export class LocalOidcProvider {
         res.end();
         return;
       }
+      if (req.url === "/token" && this.forgeIdToken) {
+        this.forgedToken(req, res).catch((error) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        });
+        return;
+      }
       callback(req, res);
     };
+  }
+
+  /** The real token answer, its ID token's claims altered and signed again with the same key (signature valid). */
+  private async forgedToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const real = await fetch(`${this.issuer}/token?forward=1`, { method: "POST", headers: { "content-type": String(req.headers["content-type"]) }, body });
+    const answer = (await real.json()) as Record<string, any>;
+    if (typeof answer.id_token === "string") {
+      const claims = decodeJwt(answer.id_token) as Record<string, unknown>;
+      answer.id_token = await new SignJWT(this.forgeIdToken!(claims)).setProtectedHeader({ alg: "RS256", kid: this.signing!.kid }).sign(this.signing!.key);
+    }
+    res.statusCode = real.status;
+    res.setHeader("content-type", "application/json");
+    res.end(JSON.stringify(answer));
   }
 
   private async interact(req: IncomingMessage, res: ServerResponse): Promise<void> {
