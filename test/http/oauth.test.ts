@@ -606,6 +606,20 @@ function oauthSuite(name: string, postgresUrl?: string): void {
       assert.ok(entered.member_session!.authentication_factors.some((factor: any) => factor.delivery_method === "oauth_exchange_github" && factor.github_oauth_exchange_factor));
     });
 
+    it("allowed_auth_methods: google_oauth admits a Google login; an organization restricted to magic links asks for one", async () => {
+      const email = `${unique("rest")}@rest.test`;
+      const restricted = await organization({ auth_methods: "RESTRICTED", allowed_auth_methods: ["magic_link"] });
+      const admitted = await organization({ auth_methods: "RESTRICTED", allowed_auth_methods: ["google_oauth"] });
+      for (const org of [restricted, admitted]) await client.organizations.members.create({ organization_id: org.organization_id, email_address: email });
+      google.nextAccount = account(email);
+      const stepUp = await client.oauth.authenticate({ oauth_token: (await login("google", { organization_id: restricted.organization_id })).searchParams.get("token")! });
+      assert.equal(stepUp.member_authenticated, false);
+      assert.deepEqual(stepUp.primary_required?.allowed_auth_methods, ["magic_link"]);
+      google.nextAccount = account(email);
+      const ok = await client.oauth.authenticate({ oauth_token: (await login("google", { organization_id: admitted.organization_id })).searchParams.get("token")! });
+      assert.equal(ok.member_authenticated, true);
+    });
+
     it("the logs (debug level) of every flow above carry no state, code, OAuth token or provider token", async () => {
       const sql = h.app.services.context.store.sqlExecutor();
       // The provider tokens handed out are the ones the registrations hold: read them back through the API.
