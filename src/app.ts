@@ -55,6 +55,10 @@ import { SqlScimStore } from "./store/scim.js";
 // >>> sso
 // <<< sso
 // >>> oauth
+import { OAuthLoginService } from "./services/oauth/oauth-logins.js";
+import { ProviderTokenService } from "./services/oauth/provider-tokens.js";
+import { RedirectPolicy } from "./services/login-support.js";
+import { SqlOAuthRegistrationStore } from "./store/oauth-registrations.js";
 // <<< oauth
 // >>> sdk
 // <<< sdk
@@ -178,6 +182,13 @@ export function buildServices(
   // >>> sso
   // <<< sso
   // >>> oauth
+  const oauthRegistrations = new SqlOAuthRegistrationStore(store.sqlExecutor());
+  const oauthLogins = new OAuthLoginService(
+    context,
+    { projects, projectSettings, organizations, sessions, authentication, discovery, instanceKeys, redirects: new RedirectPolicy(redirectUrls), registrations: oauthRegistrations },
+    deployment.publicUrl,
+  );
+  const providerTokens = new ProviderTokenService(context, { organizations, members, projectSettings, instanceKeys, registrations: oauthRegistrations });
   // <<< oauth
   // >>> sdk
   // <<< sdk
@@ -227,6 +238,8 @@ export function buildServices(
     // >>> sso
     // <<< sso
     // >>> oauth
+    oauthLogins,
+    providerTokens,
     // <<< oauth
     // >>> sdk
     // <<< sdk

@@ -286,6 +286,25 @@ export const ERROR_CATALOGUE = {
   // >>> sso
   // <<< sso
   // >>> oauth
+  // OAuth logins (docs/oauth.md): Stytch's error names.
+  invalid_oauth_provider: { status: 404, message: "The OAuth provider must be one of google, microsoft, github, slack or hubspot." },
+  oauth_config_not_found: { status: 400, message: "The project has no OAuth credentials for this provider." },
+  missing_oauth_organization_locator: { status: 400, message: "Include exactly one of organization_id or slug." },
+  too_many_oauth_organization_locators: { status: 400, message: "Include exactly one of organization_id or slug, not both." },
+  oauth_invalid_state: { status: 400, message: "The OAuth state is missing or unknown." },
+  oauth_state_used: { status: 400, message: "The OAuth state was already used or has expired." },
+  oauth_state_mismatch: { status: 400, message: "The OAuth flow was started in another browser (its state cookie is missing or does not match)." },
+  oauth_flow_callback_error: { status: 400, message: "The OAuth provider returned an error instead of an authorization code." },
+  oauth_discovery_flow_callback_error: { status: 400, message: "The OAuth provider returned an error instead of an authorization code." },
+  oauth_auth_code_error: { status: 400, message: "The OAuth provider refused the authorization code, or its ID token did not verify." },
+  oauth_invalid_scope_requested: { status: 400, message: "custom_scopes must be space-separated scope names." },
+  oauth_unverified_email: { status: 400, message: "The provider does not vouch for this account's email address." },
+  oauth_token_not_found: { status: 404, message: "The OAuth token is unknown, used or expired." },
+  oauth_tenant_jit_provisioning_not_allowed: { status: 403, message: "The organization does not provision members by OAuth tenant." },
+  invalid_oauth_tenant_for_jit_provisioning: { status: 403, message: "The provider account's tenant is not among the organization's allowed OAuth tenants." },
+  oauth_registration_not_found: { status: 404, message: "The member has no registration with this OAuth provider." },
+  missing_oauth_refresh_token: { status: 400, message: "The access token has expired and the provider gave no refresh token." },
+  unable_to_refresh_oauth_token: { status: 400, message: "The provider refused to refresh the access token." },
   // <<< oauth
   // >>> sdk
   // <<< sdk

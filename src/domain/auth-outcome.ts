@@ -50,7 +50,18 @@ export type RequirementSettings = Pick<
 export type RequirementMember = Pick<
   Member,
   "isBreakglass" | "mfaEnrolled" | "mfaPhoneNumber" | "mfaPhoneNumberVerified" | "totpRegistrationId" | "defaultMfaMethod"
->;
+> &
+  // Absent: treated as verified (callers that predate OAuth).
+  Partial<Pick<Member, "emailAddressVerified">>;
+
+/**
+ * OAuth factors of providers that do not vouch for the email (GitHub, Slack, HubSpot, and every
+ * `oauth_exchange_*`): they prove a primary method only for a member whose email is verified.
+ */
+export function provesPrimaryFor(factor: AuthenticationFactor, member: RequirementMember): boolean {
+  if (factor.type !== "oauth" || member.emailAddressVerified !== false) return true;
+  return !/^oauth_(exchange_[a-z]+|github|slack|hubspot)$/.test(factor.delivery_method);
+}
 
 export type AuthOutcome =
   | { kind: "satisfied" }
@@ -93,7 +104,9 @@ export function decideAuthentication(input: {
 }): AuthOutcome {
   const { settings, member, factors } = input;
   const restricted = settings.auth_methods === "RESTRICTED" && !member.isBreakglass;
-  const primaryMethods = factors.map(primaryMethodOf).filter((method): method is PrimaryAuthMethod => method !== null);
+  const primaryMethods = factors
+    .filter((factor) => provesPrimaryFor(factor, member))
+    .map(primaryMethodOf).filter((method): method is PrimaryAuthMethod => method !== null);
   const primarySatisfied = restricted
     ? primaryMethods.some((method) => settings.allowed_auth_methods.includes(method))
     : primaryMethods.length > 0;

@@ -184,7 +184,11 @@ export type OneTimeSecretPurpose =
   | "password_reset"
   | "sms_otp"
   | "discovery_magic_link"
-  | "discovery_email_otp";
+  | "discovery_email_otp"
+  // OAuth logins: the start's state, and the token the callback hands to the app.
+  | "oauth_state"
+  | "oauth"
+  | "discovery_oauth";
 
 /**
  * A magic-link token, emailed or texted code, or reset token, stored only as a hash. `subject`

@@ -42,6 +42,7 @@ import { scimServerRoutes } from "./routes/scim-server.js";
 // >>> sso
 // <<< sso
 // >>> oauth
+import { oauthRoutes } from "./routes/oauth.js";
 // <<< oauth
 // >>> sdk
 // <<< sdk
@@ -326,6 +327,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     // >>> sso
     // <<< sso
     // >>> oauth
+    ...oauthRoutes(services),
     // <<< oauth
     // >>> sdk
     // <<< sdk

@@ -34,6 +34,8 @@ import type { ScimProvisioningService } from "./scim/provisioning.js";
 // >>> sso
 // <<< sso
 // >>> oauth
+import type { OAuthLoginService } from "./oauth/oauth-logins.js";
+import type { ProviderTokenService } from "./oauth/provider-tokens.js";
 // <<< oauth
 // >>> sdk
 // <<< sdk
@@ -86,6 +88,8 @@ export interface Services {
   // >>> sso
   // <<< sso
   // >>> oauth
+  oauthLogins: OAuthLoginService;
+  providerTokens: ProviderTokenService;
   // <<< oauth
   // >>> sdk
   // <<< sdk
