@@ -53,6 +53,8 @@ import { ScimConnectionService } from "./services/scim/connections.js";
 import { ScimProvisioningService } from "./services/scim/provisioning.js";
 import { SqlScimStore } from "./store/scim.js";
 // >>> sso
+import { SsoConnectionService } from "./services/sso/connections.js";
+import { SqlSsoConnectionStore } from "./store/sso-connections.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -176,6 +178,7 @@ export function buildServices(
     ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
   );
   // >>> sso
+  const ssoConnections = new SsoConnectionService(context, new SqlSsoConnectionStore(store.sqlExecutor()), organizations, instanceKeys, deployment.publicUrl);
   // <<< sso
   // >>> oauth
   // <<< oauth
@@ -225,6 +228,7 @@ export function buildServices(
     scimConnections,
     scimProvisioning,
     // >>> sso
+    ssoConnections,
     // <<< sso
     // >>> oauth
     // <<< oauth

@@ -39,6 +39,7 @@ import { m2mRoutes } from "./routes/m2m.js";
 import { scimConnectionRoutes } from "./routes/scim-connections.js";
 import { scimServerRoutes } from "./routes/scim-server.js";
 // >>> sso
+import { ssoConnectionRoutes } from "./routes/sso-connections.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -321,6 +322,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...scimServerRoutes(services),
     ...adminRoutes(services),
     // >>> sso
+    ...ssoConnectionRoutes(services),
     // <<< sso
     // >>> oauth
     // <<< oauth

@@ -32,6 +32,7 @@ import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 import type { ScimConnectionService } from "./scim/connections.js";
 import type { ScimProvisioningService } from "./scim/provisioning.js";
 // >>> sso
+import type { SsoConnectionService } from "./sso/connections.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -84,6 +85,7 @@ export interface Services {
   scimConnections: ScimConnectionService;
   scimProvisioning: ScimProvisioningService;
   // >>> sso
+  ssoConnections: SsoConnectionService;
   // <<< sso
   // >>> oauth
   // <<< oauth

@@ -21,6 +21,7 @@ import { projectsAndKeysContract } from "./projects-and-keys.js";
 import { sessionsContract } from "./sessions.js";
 import { sqlExecutorContract } from "./sql-executor.js";
 import { m2mClientsContract } from "./m2m-clients.js";
+import { ssoConnectionsContract } from "./sso-connections.js";
 
 export type { StoreContractOptions, StoreFactory, StoreHandle } from "./harness.js";
 
@@ -39,5 +40,6 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     sqlExecutorContract(makeStore);
     m2mClientsContract(makeStore);
     projectConfigurationContract(makeStore);
+    ssoConnectionsContract(makeStore);
   });
 }

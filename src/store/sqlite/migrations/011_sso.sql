@@ -1,0 +1,16 @@
+-- Enterprise SSO connections (SAML, OIDC, external). The kind-specific settings are one JSON
+-- document (the domain's SamlSettings / OidcSettings / ExternalSettings); secrets inside it
+-- (SP signing key, encryption keys, OIDC client secret) are sealed before they get here.
+-- Instants are epoch milliseconds. The same step as postgres/011_sso.sql.
+CREATE TABLE sso_connections (
+  connection_id             TEXT PRIMARY KEY,
+  project_id                TEXT NOT NULL,
+  organization_id           TEXT NOT NULL REFERENCES organizations(organization_id) ON DELETE CASCADE,
+  kind                      TEXT NOT NULL,
+  display_name              TEXT NOT NULL,
+  identity_provider         TEXT NOT NULL,
+  settings                  TEXT NOT NULL,
+  created_at                INTEGER NOT NULL,
+  updated_at                INTEGER NOT NULL
+);
+CREATE INDEX sso_connections_by_organization ON sso_connections (project_id, organization_id, created_at);
