@@ -55,6 +55,7 @@ import { SqlScimStore } from "./store/scim.js";
 // >>> sso
 import { SsoConnectionService } from "./services/sso/connections.js";
 import { SqlSsoConnectionStore } from "./store/sso-connections.js";
+import { SsoLoginService } from "./services/sso/login.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -178,7 +179,13 @@ export function buildServices(
     ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
   );
   // >>> sso
-  const ssoConnections = new SsoConnectionService(context, new SqlSsoConnectionStore(store.sqlExecutor()), organizations, instanceKeys, deployment.publicUrl);
+  const ssoStore = new SqlSsoConnectionStore(store.sqlExecutor());
+  const ssoConnections = new SsoConnectionService(context, ssoStore, organizations, instanceKeys, deployment.publicUrl);
+  const ssoLogin = new SsoLoginService(context, {
+    projects, organizations, sessions, authentication, connections: ssoConnections, store: ssoStore, instanceKeys, redirectUrls, publicUrl: deployment.publicUrl,
+  });
+  // SSO connection and group roles count in sessions holding a factor from that connection.
+  sessions.roleSources.push((projectId, memberId, factors) => ssoLogin.sessionRoles(projectId, memberId, factors));
   // <<< sso
   // >>> oauth
   // <<< oauth
@@ -229,6 +236,7 @@ export function buildServices(
     scimProvisioning,
     // >>> sso
     ssoConnections,
+    ssoLogin,
     // <<< sso
     // >>> oauth
     // <<< oauth

@@ -184,7 +184,9 @@ export type OneTimeSecretPurpose =
   | "password_reset"
   | "sms_otp"
   | "discovery_magic_link"
-  | "discovery_email_otp";
+  | "discovery_email_otp"
+  | "sso_attempt"
+  | "sso_token";
 
 /**
  * A magic-link token, emailed or texted code, or reset token, stored only as a hash. `subject`

@@ -40,6 +40,7 @@ import { scimConnectionRoutes } from "./routes/scim-connections.js";
 import { scimServerRoutes } from "./routes/scim-server.js";
 // >>> sso
 import { ssoConnectionRoutes } from "./routes/sso-connections.js";
+import { ssoLoginRoutes } from "./routes/sso-login.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -323,6 +324,7 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...adminRoutes(services),
     // >>> sso
     ...ssoConnectionRoutes(services),
+    ...ssoLoginRoutes(services),
     // <<< sso
     // >>> oauth
     // <<< oauth

@@ -33,6 +33,7 @@ import type { ScimConnectionService } from "./scim/connections.js";
 import type { ScimProvisioningService } from "./scim/provisioning.js";
 // >>> sso
 import type { SsoConnectionService } from "./sso/connections.js";
+import type { SsoLoginService } from "./sso/login.js";
 // <<< sso
 // >>> oauth
 // <<< oauth
@@ -86,6 +87,7 @@ export interface Services {
   scimProvisioning: ScimProvisioningService;
   // >>> sso
   ssoConnections: SsoConnectionService;
+  ssoLogin: SsoLoginService;
   // <<< sso
   // >>> oauth
   // <<< oauth

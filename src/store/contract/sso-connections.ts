@@ -102,5 +102,23 @@ export function ssoConnectionsContract(makeStore: StoreFactory): void {
       await store().deleteOrganization(projectId, org.organizationId, T0 + 100);
       assert.equal(await connections().findConnection(projectId, saml.connectionId), null);
     });
+
+    it("registrations: one per (connection, external id), moved to the member of the latest login; listed per member; gone with the connection", async () => {
+      const projectId = await newProject(store());
+      const org = organization(projectId);
+      await store().insertOrganization(org);
+      const saml = samlConnection(projectId, org.organizationId);
+      await connections().insertConnection(saml);
+      const first = { projectId, registrationId: uid("saml-member-registration-test"), memberId: "member-a", connectionId: saml.connectionId, externalId: "ada@example.com", ssoAttributes: { groups: ["eng"], "ключ": [1, { a: null }] }, createdAt: T0, updatedAt: T0 };
+      assert.deepEqual(await connections().upsertRegistration(first), first);
+      const again = { ...first, registrationId: uid("saml-member-registration-test"), memberId: "member-b", ssoAttributes: {}, createdAt: T0 + 5, updatedAt: T0 + 5 };
+      const stored = await connections().upsertRegistration(again);
+      assert.deepEqual(stored, { ...first, memberId: "member-b", ssoAttributes: {}, updatedAt: T0 + 5 }, "the first id and creation stay");
+      assert.deepEqual(await connections().registrationsOfMembers(projectId, ["member-a"]), []);
+      assert.deepEqual(await connections().registrationsOfMembers(projectId, ["member-b", "member-c"]), [stored]);
+      assert.deepEqual(await connections().registrationsOfMembers(projectId, []), []);
+      await connections().deleteConnection(projectId, saml.connectionId);
+      assert.deepEqual(await connections().registrationsOfMembers(projectId, ["member-b"]), []);
+    });
   });
 }

@@ -167,7 +167,7 @@ if (!databaseUrl) {
         "schema_migrations", "security_events", "sessions", "signing_keys", "totp_registrations",
         "project_settings", "public_tokens", "organization_rbac_roles", "m2m_clients", "m2m_client_scopes",
         "scim_connections", "scim_group_members", "scim_groups", "scim_users",
-        "sso_connections",
+        "sso_connections", "sso_registrations",
       ]) {
         assert.ok(present.has(table), `table ${table} missing`);
       }

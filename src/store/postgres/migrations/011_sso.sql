@@ -14,3 +14,18 @@ CREATE TABLE sso_connections (
   updated_at                BIGINT NOT NULL
 );
 CREATE INDEX sso_connections_by_organization ON sso_connections (project_id, organization_id, created_at);
+
+-- A member's identity at a connection's IdP (NameID or sub), with the raw attributes of its last
+-- login (groups among them: they decide the connection's group roles in sessions it mints).
+CREATE TABLE sso_registrations (
+  registration_id           TEXT PRIMARY KEY,
+  project_id                TEXT NOT NULL,
+  connection_id             TEXT NOT NULL REFERENCES sso_connections(connection_id) ON DELETE CASCADE,
+  member_id                 TEXT NOT NULL,
+  external_id               TEXT NOT NULL,
+  sso_attributes            TEXT NOT NULL,
+  created_at                BIGINT NOT NULL,
+  updated_at                BIGINT NOT NULL,
+  UNIQUE (connection_id, external_id)
+);
+CREATE INDEX sso_registrations_by_member ON sso_registrations (project_id, member_id);
