@@ -360,6 +360,22 @@ export const ERROR_CATALOGUE = {
     message: "No member has this email address, and the organization does not let this connection provision new members.",
   },
   sso_token_not_found: { status: 404, message: "The SSO token is unknown, expired or already used." },
+  missing_saml_response: { status: 400, message: "The SAML callback has no SAMLResponse." },
+  unsolicited_saml_response: { status: 400, message: "The SAML response answers no SSO login started here (unknown, expired or already used)." },
+  missing_saml_csrf_cookie: { status: 400, message: "The browser did not send the cookie set when this SSO login started." },
+  saml_csrf_cookie_mismatch: { status: 400, message: "This SSO login was started in another browser." },
+  saml_idp_initiated_auth_disabled: { status: 400, message: "This connection does not accept IdP-initiated logins." },
+  invalid_xml_saml_response: { status: 400, message: "The SAML response is not XML Tessera accepts (DTDs, comments and processing instructions are refused)." },
+  missing_signature_saml_response: { status: 400, message: "The SAML assertion is not signed." },
+  invalid_signature_saml_response: { status: 400, message: "The SAML signature does not verify against any of the connection's certificates." },
+  failed_saml_response: { status: 400, message: "The identity provider reported a failed login." },
+  invalid_issuer_saml_response: { status: 400, message: "The SAML response comes from another issuer than the connection's idp_entity_id." },
+  invalid_saml_response: { status: 400, message: "The SAML response could not be verified." },
+  invalid_audience_saml_response: { status: 400, message: "The SAML assertion is for another audience." },
+  invalid_recipient_saml_response: { status: 400, message: "The SAML assertion is for another recipient (ACS URL)." },
+  not_yet_valid_saml_response: { status: 400, message: "The SAML assertion is not valid yet." },
+  expired_saml_response: { status: 400, message: "The SAML assertion is expired." },
+  duplicate_saml_response: { status: 400, message: "This SAML assertion was already used." },
   // <<< sso
   // >>> oauth
   // <<< oauth

@@ -5,6 +5,7 @@
  */
 import type { SsoConnection, SsoConnectionKind, SsoRegistration } from "../domain/sso.js";
 import type { Row } from "./rows.js";
+import { StoreConflict } from "./store.js";
 import type { SqlExecutor } from "./sql/executor.js";
 
 export interface SsoConnectionStore {
@@ -26,6 +27,8 @@ export interface SsoConnectionStore {
    */
   upsertRegistration(registration: SsoRegistration): Promise<SsoRegistration>;
   registrationsOfMembers(projectId: string, memberIds: string[]): Promise<SsoRegistration[]>;
+  /** Records a SAML assertion id as used; false when it already was (a replay), on any node. */
+  useAssertionId(connectionId: string, assertionId: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
 const placeholders = (count: number): string => Array.from({ length: count }, () => "?").join(", ");
@@ -126,6 +129,19 @@ export class SqlSsoConnectionStore implements SsoConnectionStore {
       [projectId, ...memberIds],
     );
     return rows.map(registrationFromRow);
+  }
+
+  async useAssertionId(connectionId: string, assertionId: string, expiresAt: number, now: number): Promise<boolean> {
+    try {
+      await this.sql.atomically([
+        { sql: "DELETE FROM sso_used_assertions WHERE expires_at < ?", params: [now] },
+        { sql: "INSERT INTO sso_used_assertions (connection_id, assertion_id, expires_at) VALUES (?, ?, ?)", params: [connectionId, assertionId, expiresAt] },
+      ], { durable: true });
+      return true;
+    } catch (error) {
+      if (error instanceof StoreConflict) return false;
+      throw error;
+    }
   }
 }
 

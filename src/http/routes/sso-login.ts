@@ -46,6 +46,16 @@ export function ssoLoginRoutes(services: Services): RouteDefinition[] {
     },
     {
       method: "POST",
+      url: "/v1/b2b/sso/callback/:connection_id",
+      summary: "The SAML ACS of a connection (HTTP-POST binding): verifies the response, 302 to the app with an sso token",
+      auth: "public",
+      bodySchema: "sso-saml-callback.request",
+      bodyEncodings: ["form"],
+      rateLimits: AUTH_ENDPOINT_LIMITS,
+      handler: async ({ params, body, headers }) => RawReply.redirect(await login.samlCallback(params.connection_id!, body, headers.cookie)),
+    },
+    {
+      method: "POST",
       url: "/v1/b2b/sso/authenticate",
       summary: "Authenticate an SSO token (single use, optional PKCE): JIT provisioning, then a session or an intermediate session",
       auth: "project",

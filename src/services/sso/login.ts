@@ -24,6 +24,7 @@ import type { ProjectService } from "../projects.js";
 import type { SessionService } from "../sessions.js";
 import type { SsoConnectionService } from "./connections.js";
 import { OidcRelyingParty } from "./oidc-rp.js";
+import { SamlServiceProvider } from "./saml-sp.js";
 
 export const SSO_TOKEN_TYPE = "sso";
 export const SSO_CSRF_COOKIE = "tessera_sso_csrf";
@@ -66,6 +67,7 @@ export function readCookie(header: string | string[] | undefined, name: string):
 
 export class SsoLoginService {
   readonly oidc: OidcRelyingParty;
+  readonly saml: SamlServiceProvider;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -82,6 +84,7 @@ export class SsoLoginService {
     },
   ) {
     this.oidc = new OidcRelyingParty(ctx, deps.instanceKeys);
+    this.saml = new SamlServiceProvider(ctx, deps.instanceKeys);
   }
 
   private get secureCookies(): boolean {
@@ -151,7 +154,9 @@ export class SsoLoginService {
       location = authorization.url;
       Object.assign(details, authorization.attemptDetails);
     } else {
-      throw new AppError("sso_connection_not_active", "SAML login is not available yet on this server.");
+      const authorization = await this.saml.authorizationRequest(idpConnection, this.deps.connections.callbackUrl(idpConnection), state);
+      location = authorization.url;
+      Object.assign(details, authorization.attemptDetails);
     }
     const attempt: OneTimeSecret = {
       projectId: project.projectId,
@@ -218,6 +223,35 @@ export class SsoLoginService {
     const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
     const identity = await this.oidc.redeem(project, connection, new URL(`${this.deps.connections.callbackUrl(connection)}?${params}`), state, attempt.details);
     return this.issueToken(project, attempt, connection, identity);
+  }
+
+  /**
+   * The SAML ACS (HTTP-POST binding). With RelayState it answers the attempt it names (cookie,
+   * InResponseTo); without, it is IdP-initiated: allowed unless the connection disables it, and it
+   * goes to the project's default login or signup URL. Either way an assertion is accepted once.
+   */
+  async samlCallback(connectionId: string, body: Record<string, string | undefined>, cookieHeader: string | string[] | undefined): Promise<string> {
+    const { project, connection } = await this.callbackConnection(connectionId, "saml");
+    const samlResponse = body.SAMLResponse ?? "";
+    if (samlResponse === "") throw new AppError("missing_saml_response");
+    const relayState = body.RelayState ?? "";
+    let attempt: OneTimeSecret | null = null;
+    if (relayState !== "") {
+      attempt = await this.spendAttempt(project, connectionId, relayState, cookieHeader, {
+        unsolicited: "unsolicited_saml_response",
+        missingCookie: "missing_saml_csrf_cookie",
+        cookieMismatch: "saml_csrf_cookie_mismatch",
+      });
+    } else if (connection.saml!.idpInitiatedAuthDisabled) {
+      throw new AppError("saml_idp_initiated_auth_disabled");
+    }
+    const callbackUrl = this.deps.connections.callbackUrl(connection);
+    const verified = await this.saml.verify(connection, callbackUrl, samlResponse, attempt ? String(attempt.details.saml_request_id) : null);
+    const now = this.ctx.clock.now();
+    if (!(await this.deps.store.useAssertionId(connection.connectionId, verified.assertionId, verified.notOnOrAfter, now))) {
+      throw new AppError("duplicate_saml_response");
+    }
+    return this.issueToken(project, attempt, connection, { externalId: verified.externalId, attributes: verified.attributes });
   }
 
   /** The connection a callback URL names (connection ids are unique across projects) and its project. */

@@ -29,3 +29,12 @@ CREATE TABLE sso_registrations (
   UNIQUE (connection_id, external_id)
 );
 CREATE INDEX sso_registrations_by_member ON sso_registrations (project_id, member_id);
+
+-- SAML assertion ids already accepted (replay cache, shared by every node), kept until the
+-- assertion could no longer be accepted anyway.
+CREATE TABLE sso_used_assertions (
+  connection_id             TEXT NOT NULL,
+  assertion_id              TEXT NOT NULL,
+  expires_at                BIGINT NOT NULL,
+  PRIMARY KEY (connection_id, assertion_id)
+);
