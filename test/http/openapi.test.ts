@@ -24,6 +24,8 @@ const EXPECTED_OPERATIONS = [
 
 const SCIM_SERVER_PATH = /^\w+ \/v1\/b2b\/scim\/\{connection_id\}\//;
 const PUBLIC_OPERATIONS = new Set(["get /v1/b2b/sessions/jwks/{project_id}", "get /healthz", "get /readyz", "post /v1/public/{project_id}/oauth2/token"]);
+// The SSO browser flow: a public token in the query (start) or the IdP's redirect (callback).
+for (const operation of ["get /v1/public/sso/start", "get /v1/b2b/sso/callback/{connection_id}", "post /v1/b2b/sso/callback/{connection_id}"]) PUBLIC_OPERATIONS.add(operation);
 
 /** Resolves a local `#/…` JSON pointer in `document`, or undefined. */
 function resolvePointer(document: unknown, ref: string): unknown {

@@ -153,6 +153,26 @@ describe("SAML SSO login end to end (samlify IdP, official SDK)", () => {
     assert.equal(await errorType(await post("")), "missing_saml_response");
   });
 
+  it("signature wrapping: a second unsigned assertion, a moved signed assertion, and a tampered NameID are all refused", async () => {
+    const signed = Buffer.from(await samlResponse({ email: "grace@saml.example" }), "base64").toString("utf8");
+    const assertionStart = signed.indexOf("<saml:Assertion");
+    const assertionEnd = signed.indexOf("</saml:Assertion>") + "</saml:Assertion>".length;
+    const signedAssertion = signed.slice(assertionStart, assertionEnd);
+    const evil = signedAssertion.replace(/ID="[^"]+"/, 'ID="_evil"').replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, "").replace(/grace@saml\.example/g, "mallory@saml.example");
+    const variants = {
+      "second unsigned assertion first": signed.slice(0, assertionStart) + evil + signed.slice(assertionStart),
+      "signed assertion moved under an extension, unsigned one in its place":
+        signed.slice(0, assertionStart) + `<samlp:Extensions>${signedAssertion}</samlp:Extensions>` + evil + signed.slice(assertionEnd),
+      "NameID changed inside the signed assertion": signed.replace(/grace@saml\.example<\/saml:NameID>/, "mallory@saml.example</saml:NameID>"),
+    };
+    for (const [name, xml] of Object.entries(variants)) {
+      const answer = await post(Buffer.from(xml).toString("base64"));
+      assert.equal(answer.status, 400, name);
+      const body = await answer.json();
+      assert.match(body.error_type, /saml_response|invalid_xml/, `${name}: ${body.error_type}`);
+    }
+  });
+
   it("a connection with IdP-initiated login disabled refuses a response without RelayState", async () => {
     await h.client.sso.saml.updateConnection({ organization_id: organization.organizationId, connection_id: connectionId, idp_initiated_auth_disabled: true });
     assert.equal(await errorType(await post(await samlResponse())), "saml_idp_initiated_auth_disabled");
