@@ -5,27 +5,13 @@
  * the refusals: foreign signature, audience, recipient, expiry, replay, unsolicited InResponseTo, DTD.
  */
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import type { Organization } from "../../src/domain/types.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { idpKeyPair, type IdpKeyPair } from "./sso-fixtures.js";
+import { IDP_ENTITY, idpKeyPair, signedSamlResponse, type SamlResponseOptions } from "./sso-fixtures.js";
 
-const samlify = createRequire(import.meta.url)("samlify");
-samlify.setSchemaValidator({ validate: async () => "skipped" }); // the test IdP only signs; Tessera validates
 const PUBLIC_URL = "https://auth.example.com";
-const IDP_ENTITY = "http://127.0.0.1:9/idp";
-const EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-const POST_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
-
-const TEMPLATE = samlify.SamlLib.defaultLoginResponseTemplate.context.replace(
-  "{AttributeStatement}",
-  '<saml:AttributeStatement><saml:Attribute Name="name"><saml:AttributeValue>{attrName}</saml:AttributeValue></saml:Attribute>' +
-    '<saml:Attribute Name="dept"><saml:AttributeValue>{attrDept}</saml:AttributeValue></saml:Attribute>' +
-    '<saml:Attribute Name="groups"><saml:AttributeValue>{attrGroup1}</saml:AttributeValue><saml:AttributeValue>{attrGroup2}</saml:AttributeValue></saml:Attribute></saml:AttributeStatement>',
-);
 
 describe("SAML SSO login end to end (samlify IdP, official SDK)", () => {
   let h: Harness;
@@ -56,32 +42,7 @@ describe("SAML SSO login end to end (samlify IdP, official SDK)", () => {
   });
   after(() => h.close());
 
-  async function samlResponse(options: { key?: IdpKeyPair; inResponseTo?: string; audience?: string; recipient?: string; notOnOrAfterMs?: number; email?: string; template?: string } = {}): Promise<string> {
-    const key = options.key ?? current;
-    const idp = samlify.IdentityProvider({
-      entityID: IDP_ENTITY, privateKey: key.privateKeyPem, signingCert: key.certificatePem, nameIDFormat: [EMAIL_FORMAT],
-      singleSignOnService: [{ Binding: POST_BINDING, Location: "http://127.0.0.1:9/sso" }],
-      loginResponseTemplate: { context: options.template ?? (options.inResponseTo ? TEMPLATE : TEMPLATE.replace(/ InResponseTo="\{InResponseTo\}"/g, "")), attributes: [] },
-    });
-    const sp = samlify.ServiceProvider({ entityID: acs, assertionConsumerService: [{ Binding: POST_BINDING, Location: acs }], wantAssertionsSigned: true });
-    const now = h.clock.now();
-    const iso = (ms: number) => new Date(ms).toISOString();
-    const response = await idp.createLoginResponse(sp, { extract: { request: { id: options.inResponseTo ?? "" } } }, "post", { email: options.email ?? "grace@saml.example" }, (template: string) => {
-      const id = `_${randomUUID()}`;
-      return {
-        id,
-        context: samlify.SamlLib.replaceTagsByValue(template, {
-          ID: id, AssertionID: `_${randomUUID()}`, Destination: acs, Audience: options.audience ?? acs, SubjectRecipient: options.recipient ?? acs,
-          Issuer: IDP_ENTITY, IssueInstant: iso(now), StatusCode: "urn:oasis:names:tc:SAML:2.0:status:Success",
-          ConditionsNotBefore: iso(now - 60_000), ConditionsNotOnOrAfter: iso(options.notOnOrAfterMs ?? now + 300_000),
-          SubjectConfirmationDataNotOnOrAfter: iso(options.notOnOrAfterMs ?? now + 300_000), NameIDFormat: EMAIL_FORMAT,
-          NameID: options.email ?? "grace@saml.example", InResponseTo: options.inResponseTo ?? "", AuthnStatement: "",
-          attrName: "Grace Hopper", attrDept: "Navy", attrGroup1: "Admins", attrGroup2: "Engineers",
-        }),
-      };
-    });
-    return response.context as string;
-  }
+  const samlResponse = (options: SamlResponseOptions = {}) => signedSamlResponse({ acs, key: current, nowMs: h.clock.now(), ...options });
 
   async function post(samlResponseBase64: string, relayState?: string, cookie?: string): Promise<Response> {
     const form = new URLSearchParams({ SAMLResponse: samlResponseBase64, ...(relayState ? { RelayState: relayState } : {}) });
