@@ -125,6 +125,13 @@ describe("SSO connection management (official SDK)", () => {
 
     const listed = await h.client.sso.getConnections({ organization_id: organization.organizationId });
     assert.deepEqual(listed.saml_connections.map((c) => c.connection_id), [connection.connection_id]);
+    // The organization object lists its active connections (get and search alike).
+    const summary = { connection_id: connection.connection_id, display_name: "Okta prod", identity_provider: "okta" };
+    assert.deepEqual((await h.client.organizations.get({ organization_id: organization.organizationId })).organization.sso_active_connections, [summary]);
+    const found = await h.client.organizations.search({ query: { operator: "AND", operands: [{ filter_name: "organization_ids", filter_value: [organization.organizationId, other.organizationId] }] } });
+    const byId = new Map(found.organizations.map((o) => [o.organization_id, o.sso_active_connections]));
+    assert.deepEqual(byId.get(organization.organizationId), [summary]);
+    assert.deepEqual(byId.get(other.organizationId), []);
     assert.deepEqual(listed.oidc_connections, []);
     assert.deepEqual(listed.external_connections, []);
   });

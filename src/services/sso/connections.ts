@@ -124,10 +124,14 @@ export class SsoConnectionService {
     return { saml: all.filter((c) => c.kind === "saml"), oidc: all.filter((c) => c.kind === "oidc"), external: all.filter((c) => c.kind === "external") };
   }
 
-  /** The active connections of these organizations (the organization object's `sso_active_connections`). */
-  async activeConnectionsOf(projectId: string, organizationIds: string[]): Promise<SsoConnection[]> {
-    const all = await this.store.connectionsOfOrganizations(projectId, organizationIds);
-    return all.filter((c) => connectionStatus(c) === "active");
+  /** Per organization, its active connections as the organization object's `sso_active_connections` lists them. */
+  async activeSummaries(projectId: string, organizationIds: string[]): Promise<Map<string, { connection_id: string; display_name: string; identity_provider: string }[]>> {
+    const summaries = new Map(organizationIds.map((id) => [id, [] as { connection_id: string; display_name: string; identity_provider: string }[]]));
+    for (const c of await this.store.connectionsOfOrganizations(projectId, organizationIds)) {
+      if (connectionStatus(c) !== "active") continue;
+      summaries.get(c.organizationId)?.push({ connection_id: c.connectionId, display_name: c.displayName, identity_provider: c.identityProvider });
+    }
+    return summaries;
   }
 
   /** The organization's connection of this kind with this id (another organization's is not found). */
