@@ -134,6 +134,23 @@ describe("SAML SSO login end to end (samlify IdP, official SDK)", () => {
     }
   });
 
+  it("a comment slipped into a signed NameID never shortens the identity; an oversized response is a 400", async () => {
+    const signed = Buffer.from(await samlResponse({ email: "grace@saml.example.evil" }), "base64").toString("utf8");
+    const tricked = signed.replace("grace@saml.example.evil</saml:NameID>", "grace@saml.example<!---->.evil</saml:NameID>");
+    assert.notEqual(tricked, signed);
+    const answer = await post(Buffer.from(tricked).toString("base64"));
+    if (answer.status === 302) {
+      const token = new URL(answer.headers.get("location")!).searchParams.get("token")!;
+      const result = await h.client.sso.authenticate({ sso_token: token });
+      assert.equal(result.member.email_address, "grace@saml.example.evil");
+    } else {
+      assert.equal(answer.status, 400);
+      assert.match((await answer.json()).error_type, /saml_response|invalid_xml/);
+    }
+    const oversized = await post(Buffer.alloc(300 * 1024, "a").toString("base64"));
+    assert.equal(oversized.status, 400);
+  });
+
   it("a connection with IdP-initiated login disabled refuses a response without RelayState", async () => {
     await h.client.sso.saml.updateConnection({ organization_id: organization.organizationId, connection_id: connectionId, idp_initiated_auth_disabled: true });
     assert.equal(await errorType(await post(await samlResponse())), "saml_idp_initiated_auth_disabled");
