@@ -53,6 +53,9 @@ import { ScimConnectionService } from "./services/scim/connections.js";
 import { ScimProvisioningService } from "./services/scim/provisioning.js";
 import { SqlScimStore } from "./store/scim.js";
 // >>> sso
+import { SsoConnectionService } from "./services/sso/connections.js";
+import { SqlSsoConnectionStore } from "./store/sso-connections.js";
+import { SsoLoginService } from "./services/sso/login.js";
 // <<< sso
 // >>> oauth
 import { OAuthLoginService } from "./services/oauth/oauth-logins.js";
@@ -180,6 +183,13 @@ export function buildServices(
     ((await scimProvisioning.groupRoleGrants(projectId, [memberId])).get(memberId) ?? []).map((grant) => grant.roleId),
   );
   // >>> sso
+  const ssoStore = new SqlSsoConnectionStore(store.sqlExecutor());
+  const ssoConnections = new SsoConnectionService(context, ssoStore, organizations, instanceKeys, deployment.publicUrl);
+  const ssoLogin = new SsoLoginService(context, {
+    projects, organizations, sessions, authentication, connections: ssoConnections, store: ssoStore, instanceKeys, redirectUrls, publicUrl: deployment.publicUrl,
+  });
+  // SSO connection and group roles count in sessions holding a factor from that connection.
+  sessions.roleSources.push((projectId, memberId, factors) => ssoLogin.sessionRoles(projectId, memberId, factors));
   // <<< sso
   // >>> oauth
   const oauthRegistrations = new SqlOAuthRegistrationStore(store.sqlExecutor());
@@ -236,6 +246,8 @@ export function buildServices(
     scimConnections,
     scimProvisioning,
     // >>> sso
+    ssoConnections,
+    ssoLogin,
     // <<< sso
     // >>> oauth
     oauthLogins,

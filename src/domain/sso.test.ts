@@ -3,9 +3,25 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideAuthentication } from "./auth-outcome.js";
 import { transferFactors } from "./exchange.js";
-import { attributeMappingProblem, implicitRolesOf, mapIdentity, mayJitProvision, ssoFactor } from "./sso.js";
+import { attributeMappingProblem, idpUrlProblem, implicitRolesOf, mapIdentity, mayJitProvision, ssoCallbackUrl, ssoFactor } from "./sso.js";
 
 describe("SSO rules", () => {
+  it("IdP URLs are https, or http to a loopback host in a test project; callbacks live on the public URL", () => {
+    const cases: [string, boolean, string | null][] = [
+      ["https://idp.example.com/sso", false, null],
+      ["http://idp.example.com/sso", true, "not_https"],
+      ["http://127.0.0.1:5555/sso", true, null],
+      ["http://localhost/sso", true, null],
+      ["http://[::1]:80/x", true, null],
+      ["http://127.0.0.1:5555/sso", false, "not_https"],
+      ["ftp://idp.example.com/", true, "invalid_format"],
+      ["javascript:alert(1)", true, "invalid_format"],
+      ["not a url", true, "invalid_format"],
+    ];
+    for (const [url, testProject, expected] of cases) assert.equal(idpUrlProblem(url, testProject), expected, `${url} ${testProject}`);
+    assert.equal(ssoCallbackUrl("https://auth.example.com/", "saml-connection-test-1"), "https://auth.example.com/v1/b2b/sso/callback/saml-connection-test-1");
+  });
+
   it("attribute mappings need an email and a name, and no nested keys", () => {
     const cases: [Record<string, unknown>, string | null][] = [
       [{ email: "email", full_name: "name" }, null],

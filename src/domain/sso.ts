@@ -193,3 +193,26 @@ export function ssoFactor(kind: "saml" | "oidc", registration: Pick<SsoRegistrat
     },
   };
 }
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Whether a URL Tessera will send browsers to or fetch from an IdP is usable: absolute, and
+ * https — except plain http to a loopback host in a test project (local IdPs in development).
+ */
+export function idpUrlProblem(value: string, testProject: boolean): "invalid_format" | "not_https" | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "invalid_format";
+  }
+  if (url.protocol === "https:") return null;
+  if (url.protocol !== "http:") return "invalid_format";
+  return testProject && LOOPBACK_HOSTS.has(url.hostname) ? null : "not_https";
+}
+
+/** The callback (SAML ACS, SAML audience, OIDC redirect URI) of a connection, on Tessera's public URL. */
+export function ssoCallbackUrl(publicUrl: string, connectionId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/v1/b2b/sso/callback/${encodeURIComponent(connectionId)}`;
+}

@@ -188,7 +188,9 @@ export type OneTimeSecretPurpose =
   // OAuth logins: the start's state, and the token the callback hands to the app.
   | "oauth_state"
   | "oauth"
-  | "discovery_oauth";
+  | "discovery_oauth"
+  | "sso_attempt"
+  | "sso_token";
 
 /**
  * A magic-link token, emailed or texted code, or reset token, stored only as a hash. `subject`

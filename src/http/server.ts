@@ -40,6 +40,8 @@ import { m2mRoutes } from "./routes/m2m.js";
 import { scimConnectionRoutes } from "./routes/scim-connections.js";
 import { scimServerRoutes } from "./routes/scim-server.js";
 // >>> sso
+import { ssoConnectionRoutes } from "./routes/sso-connections.js";
+import { ssoLoginRoutes } from "./routes/sso-login.js";
 // <<< sso
 // >>> oauth
 import { oauthRoutes } from "./routes/oauth.js";
@@ -325,6 +327,8 @@ export function buildHttpServer(options: HttpOptions): FastifyInstance {
     ...scimServerRoutes(services),
     ...adminRoutes(services),
     // >>> sso
+    ...ssoConnectionRoutes(services),
+    ...ssoLoginRoutes(services),
     // <<< sso
     // >>> oauth
     ...oauthRoutes(services),

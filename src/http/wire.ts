@@ -6,7 +6,11 @@ import { rfc3339 } from "../domain/time.js";
 import type { AuthenticationResult } from "../services/authentication.js";
 import { ADMIN_ROLE, sessionRolesOf, type Member, type Organization, type Session } from "../domain/types.js";
 
-export function organizationToWire(organization: Organization): Record<string, unknown> {
+/** `ssoActiveConnections`: the organization's active SSO connections, where the caller looked them up. */
+export function organizationToWire(
+  organization: Organization,
+  ssoActiveConnections: { connection_id: string; display_name: string; identity_provider: string }[] = [],
+): Record<string, unknown> {
   const s = organization.settings;
   return {
     organization_id: organization.organizationId,
@@ -18,7 +22,7 @@ export function organizationToWire(organization: Organization): Record<string, u
     sso_default_connection_id: s.sso_default_connection_id,
     sso_jit_provisioning: s.sso_jit_provisioning,
     sso_jit_provisioning_allowed_connections: s.sso_jit_provisioning_allowed_connections,
-    sso_active_connections: [],
+    sso_active_connections: ssoActiveConnections,
     scim_active_connection: null,
     email_allowed_domains: s.email_allowed_domains,
     email_jit_provisioning: s.email_jit_provisioning,

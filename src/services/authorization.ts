@@ -46,7 +46,7 @@ export class AuthorizationService {
     if (!member) throw new AppError("session_not_found");
     const roles = [
       ...sessionRolesOf(member, organization.settings.rbac_email_implicit_role_assignments),
-      ...(await this.sessions.sourcedRoles(project.projectId, member.memberId)),
+      ...(await this.sessions.sourcedRoles(project.projectId, member.memberId, session.factors)),
     ];
     const policy = this.policies ? await this.policies.projectPolicy(project.projectId) : undefined;
     const organizationRoles = this.policies ? await this.policies.organizationRoles(project.projectId, organization.organizationId) : [];

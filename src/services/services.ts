@@ -32,6 +32,8 @@ import type { RbacPolicyService } from "./configuration/rbac-policies.js";
 import type { ScimConnectionService } from "./scim/connections.js";
 import type { ScimProvisioningService } from "./scim/provisioning.js";
 // >>> sso
+import type { SsoConnectionService } from "./sso/connections.js";
+import type { SsoLoginService } from "./sso/login.js";
 // <<< sso
 // >>> oauth
 import type { OAuthLoginService } from "./oauth/oauth-logins.js";
@@ -86,6 +88,8 @@ export interface Services {
   scimConnections: ScimConnectionService;
   scimProvisioning: ScimProvisioningService;
   // >>> sso
+  ssoConnections: SsoConnectionService;
+  ssoLogin: SsoLoginService;
   // <<< sso
   // >>> oauth
   oauthLogins: OAuthLoginService;

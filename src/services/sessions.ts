@@ -63,8 +63,11 @@ function throwForClaims(result: ReturnType<typeof applyCustomClaims>): Record<st
   return result.claims;
 }
 
-/** Roles a member holds from a source other than its own record (SCIM groups), read when roles are computed. */
-export type MemberRoleSource = (projectId: string, memberId: string) => Promise<string[]>;
+/**
+ * Roles a member holds from a source other than its own record (SCIM groups; SSO connections,
+ * which count only in a session holding a factor from that connection), read when roles are computed.
+ */
+export type MemberRoleSource = (projectId: string, memberId: string, factors: AuthenticationFactor[]) => Promise<string[]>;
 
 export class SessionService {
   /** Extra role sources; each adds role ids after the member's own. */
@@ -226,7 +229,7 @@ export class SessionService {
     const organization = await this.organizations.get(project, current.organizationId);
     const member = await this.members.get(project, organization, current.memberId);
     // Roles are the member's as they are now: a role taken away stops counting at the next authenticate.
-    current = withCurrentRoles(current, member, organization, await this.sourcedRoles(project.projectId, member.memberId));
+    current = withCurrentRoles(current, member, organization, await this.sourcedRoles(project.projectId, member.memberId, current.factors));
     return {
       session: current,
       member,
@@ -240,14 +243,15 @@ export class SessionService {
     const organization = await this.organizations.get(project, organizationRef);
     const member = await this.members.get(project, organization, memberRef);
     const live = await this.ctx.store.listLiveSessions(project.projectId, member.memberId, this.ctx.clock.now());
-    const sourced = await this.sourcedRoles(project.projectId, member.memberId);
-    return live.map((session) => withCurrentRoles(session, member, organization, sourced));
+    return Promise.all(
+      live.map(async (session) => withCurrentRoles(session, member, organization, await this.sourcedRoles(project.projectId, member.memberId, session.factors))),
+    );
   }
 
   /** The member's roles from every extra source. */
-  async sourcedRoles(projectId: string, memberId: string): Promise<string[]> {
+  async sourcedRoles(projectId: string, memberId: string, factors: AuthenticationFactor[]): Promise<string[]> {
     const roles: string[] = [];
-    for (const source of this.roleSources) roles.push(...(await source(projectId, memberId)));
+    for (const source of this.roleSources) roles.push(...(await source(projectId, memberId, factors)));
     return roles;
   }
 

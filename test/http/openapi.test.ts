@@ -26,6 +26,8 @@ const SCIM_SERVER_PATH = /^\w+ \/v1\/b2b\/scim\/\{connection_id\}\//;
 const PUBLIC_OPERATIONS = new Set(["get /v1/b2b/sessions/jwks/{project_id}", "get /healthz", "get /readyz", "post /v1/public/{project_id}/oauth2/token"]);
 // OAuth's browser endpoints: the start takes the public token, the callback carries state and code.
 for (const label of ["get /v1/b2b/public/oauth/{provider}/start", "get /v1/b2b/public/oauth/{provider}/discovery/start", "get /v1/b2b/oauth/callback/{provider}"]) PUBLIC_OPERATIONS.add(label);
+// The SSO browser flow: a public token in the query (start) or the IdP's redirect (callback).
+for (const operation of ["get /v1/public/sso/start", "get /v1/b2b/sso/callback/{connection_id}", "post /v1/b2b/sso/callback/{connection_id}"]) PUBLIC_OPERATIONS.add(operation);
 
 /** Resolves a local `#/…` JSON pointer in `document`, or undefined. */
 function resolvePointer(document: unknown, ref: string): unknown {

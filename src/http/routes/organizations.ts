@@ -1,10 +1,14 @@
 /** @module /v1/b2b/organizations: create, get, update, delete, search. */
+import type { Organization } from "../../domain/types.js";
 import type { Services } from "../../services/services.js";
 import type { RouteDefinition } from "../route.js";
 import { organizationToWire } from "../wire.js";
 
 export function organizationRoutes(services: Services): RouteDefinition[] {
   const { organizations } = services;
+  // The organization object as these routes answer it: with its active SSO connections.
+  const wire = async (organization: Organization) =>
+    organizationToWire(organization, (await services.ssoConnections.activeSummaries(organization.projectId, [organization.organizationId])).get(organization.organizationId));
   return [
     {
       method: "POST",
@@ -12,7 +16,7 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       summary: "Create an organization",
       auth: "project",
       bodySchema: "organizations-create.request",
-      handler: async ({ project, body }) => ({ organization: organizationToWire(await organizations.create(project, body)) }),
+      handler: async ({ project, body }) => ({ organization: await wire(await organizations.create(project, body)) }),
     },
     {
       method: "POST",
@@ -22,8 +26,9 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       bodySchema: "organizations-search.request",
       handler: async ({ project, body }) => {
         const page = await organizations.search(project, body);
+        const active = await services.ssoConnections.activeSummaries(project.projectId, page.items.map((o) => o.organizationId));
         return {
-          organizations: page.items.map(organizationToWire),
+          organizations: page.items.map((organization) => organizationToWire(organization, active.get(organization.organizationId))),
           results_metadata: { total: page.total, next_cursor: page.nextCursor },
         };
       },
@@ -34,7 +39,7 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       summary: "Get an organization by id, slug or external id",
       auth: "project",
       handler: async ({ project, params }) => ({
-        organization: organizationToWire(await organizations.get(project, params.organization_id!)),
+        organization: await wire(await organizations.get(project, params.organization_id!)),
       }),
     },
     {
@@ -45,7 +50,7 @@ export function organizationRoutes(services: Services): RouteDefinition[] {
       bodySchema: "organizations-update.request",
       memberAuthorization: ({ params }) => ({ organizationRef: params.organization_id!, resource: "stytch.organization", action: "update" }),
       handler: async ({ project, params, body }) => ({
-        organization: organizationToWire(await organizations.update(project, params.organization_id!, body)),
+        organization: await wire(await organizations.update(project, params.organization_id!, body)),
       }),
     },
     {

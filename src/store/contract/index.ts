@@ -22,6 +22,7 @@ import { sessionsContract } from "./sessions.js";
 import { sqlExecutorContract } from "./sql-executor.js";
 import { m2mClientsContract } from "./m2m-clients.js";
 import { oauthRegistrationsContract } from "./oauth-registrations.js";
+import { ssoConnectionsContract } from "./sso-connections.js";
 
 export type { StoreContractOptions, StoreFactory, StoreHandle } from "./harness.js";
 
@@ -41,5 +42,6 @@ export function runStoreContract(name: string, makeStore: StoreFactory, options:
     m2mClientsContract(makeStore);
     projectConfigurationContract(makeStore);
     oauthRegistrationsContract(makeStore);
+    ssoConnectionsContract(makeStore);
   });
 }

@@ -167,13 +167,14 @@ if (!databaseUrl) {
         "schema_migrations", "security_events", "sessions", "signing_keys", "totp_registrations",
         "project_settings", "public_tokens", "organization_rbac_roles", "m2m_clients", "m2m_client_scopes",
         "scim_connections", "scim_group_members", "scim_groups", "scim_users",
+        "sso_connections", "sso_registrations",
       ]) {
         assert.ok(present.has(table), `table ${table} missing`);
       }
       await store.migrate();
       const versions = (await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`)).rows.map((row) => Number(row.version));
       assert.deepEqual(versions, [...new Set(versions)], "each migration recorded once");
-      for (const version of [1, 2, 3, 4, 5, 6, 7, 8, 10]) assert.ok(versions.includes(version), `migration ${version} not recorded`);
+      for (const version of [1, 2, 3, 4, 5, 6, 7, 8, 10, 11]) assert.ok(versions.includes(version), `migration ${version} not recorded`);
     });
 
     it("stores in different schemas of one database do not see each other", async () => {
